@@ -1,0 +1,72 @@
+"""One canonical encoding for signed, committed and MACed data.
+
+* ``canonical_json`` is RFC 8785 (JSON Canonicalization Scheme). Byte strings must be encoded with
+  ``b64e`` (base64url, no padding) before they go into an object.
+* ``lp`` is the 4-byte big-endian length prefix used to join fields unambiguously.
+* ``domain_message`` joins a domain-separation label and length-prefixed fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import rfc8785
+
+
+class EncodingError(ValueError):
+    """Input is not in the canonical or expected encoding."""
+
+
+def canonical_json(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON of a JSON-compatible value."""
+    try:
+        return bytes(rfc8785.dumps(obj))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise EncodingError(f"value cannot be canonicalised: {exc}") from exc
+
+
+def lp(data: bytes) -> bytes:
+    """4-byte big-endian length prefix followed by the data."""
+    if len(data) >= 1 << 32:
+        raise EncodingError("field too long for a 4-byte length prefix")
+    return len(data).to_bytes(4, "big") + data
+
+
+def domain_message(label: str, *fields: bytes) -> bytes:
+    """``label || LP(f1) || LP(f2) ...`` — the input to every MAC, hash and signature."""
+    return label.encode("ascii") + b"".join(lp(f) for f in fields)
+
+
+def b64e(data: bytes) -> str:
+    """base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64d(text: str, *, length: int | None = None) -> bytes:
+    """Strict base64url decoding (padding optional); optional exact length check."""
+    if not isinstance(text, str):
+        raise EncodingError("expected a base64url string")
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        data = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise EncodingError("invalid base64url") from exc
+    if b64e(data) != text.rstrip("="):
+        raise EncodingError("non-canonical base64url")
+    if length is not None and len(data) != length:
+        raise EncodingError(f"expected {length} bytes, got {len(data)}")
+    return data
+
+
+def parse_json_object(data: bytes) -> dict[str, Any]:
+    """Parse bytes that must hold one JSON object."""
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EncodingError("not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise EncodingError("expected a JSON object")
+    return value
