@@ -1,0 +1,1 @@
+"""The HTTP wire contract between client and server: pydantic models and route paths."""
