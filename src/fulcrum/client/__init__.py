@@ -1,0 +1,1 @@
+"""Client SDK: a sans-I/O core (``ClientCore``) and an async shell (``FulcrumClient``)."""
