@@ -1,0 +1,1 @@
+"""The `fulcrum` command line (Typer + rich): one module per command group."""

@@ -1,0 +1,28 @@
+"""Entry point of the `fulcrum` command."""
+
+from __future__ import annotations
+
+import typer
+
+from fulcrum.cli.account import account_app, device_app
+from fulcrum.cli.demo import demo
+from fulcrum.cli.messages import group_app, send, sync
+from fulcrum.cli.serve import serve
+
+app = typer.Typer(
+    name="fulcrum",
+    help="Fulcrum: end-to-end encrypted messaging with public safety designed in.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve)
+app.command("demo")(demo)
+app.command("send")(send)
+app.command("sync")(sync)
+app.add_typer(account_app, name="account")
+app.add_typer(device_app, name="device")
+app.add_typer(group_app, name="group")
+
+
+if __name__ == "__main__":
+    app()
