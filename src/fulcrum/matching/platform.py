@@ -1,0 +1,264 @@
+"""The platform's role: open what the vouchers allow, verify, count per account, and release
+review material only once an account reaches the threshold of verified matches.
+
+    matcher = PlatformMatcher(manifest, tag_table)
+    result = matcher.process_bundle(account, image_id, bundle_bytes, now)
+    if isinstance(result, ThresholdReached): queue result.items for human review
+
+State is in memory (a storage interface comes with the server wiring). Nothing is returned to
+the client either way.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from fulcrum.hazmat import shamir
+from fulcrum.hazmat.errors import CryptoError
+from fulcrum.hazmat.symmetric import aes256gcm_open
+from fulcrum.matching.account import AccountShares, unwrap_review_key
+from fulcrum.matching.errors import ManifestError, VoucherFloodError, VoucherFormatError
+from fulcrum.matching.manifest import BankManifest, ManifestTrust
+from fulcrum.matching.pdq import MATCH_DISTANCE, hamming
+from fulcrum.matching.tagtable import TagTable
+from fulcrum.matching.voucher import payload_aad, payload_key, review_aad, voucher_aad
+from fulcrum.matching.wire import PayloadContents, VariantVouchers, VoucherBundle
+
+WINDOW_SECONDS = 30 * 24 * 3600
+_ZERO_NONCE = bytes(12)
+
+
+@dataclass(frozen=True)
+class MatchPolicy:
+    max_distance: int = MATCH_DISTANCE  # 24 for the strict setting
+    threshold: int | None = None  # None: the manifest's account_threshold
+    window_seconds: int = WINDOW_SECONDS
+    max_bundles_per_window: int = 2000
+    rate_window_seconds: int = 24 * 3600
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One matched image released for human review."""
+
+    image_id: str
+    entry_id: str
+    distance: int
+    matched_at: int
+    review_material: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ThresholdReached:
+    """The account passed the threshold: review material of the matched images only."""
+
+    account: str
+    generation: int
+    items: tuple[ReviewItem, ...]
+
+
+@dataclass(frozen=True)
+class BundleObservation:
+    """What the platform learned from one bundle (for the leakage metrics; no secrets)."""
+
+    account: str
+    image_id: str
+    at: int
+    key_hits: int  # tag hits whose box opened
+    max_shares_one_entry: int
+    payload_opened: bool
+    entry_id: str | None
+    distance: int | None
+    verified: bool
+
+
+@dataclass
+class _Match:
+    image_id: str
+    entry_id: str
+    distance: int
+    at: int
+    shares: AccountShares
+    review_sealed: bytes
+
+
+@dataclass
+class _Account:
+    sent: deque[int] = field(default_factory=deque)
+    matches: list[_Match] = field(default_factory=list)
+    keys: dict[int, bytes] = field(default_factory=dict)
+    released: set[str] = field(default_factory=set)
+
+
+class PlatformMatcher:
+    """Matches voucher bundles of one epoch against its tag table."""
+
+    def __init__(
+        self,
+        manifest: BankManifest,
+        tag_table: TagTable,
+        *,
+        policy: MatchPolicy | None = None,
+        trust: ManifestTrust | None = None,
+        check_table_root: bool = True,
+    ) -> None:
+        if trust is not None:
+            manifest.verify(trust)
+        if tag_table.epoch != manifest.epoch or len(tag_table.entries) != manifest.entry_count:
+            raise ManifestError("tag table does not belong to this manifest")
+        if check_table_root and tag_table.root() != manifest.tag_table_root:
+            raise ManifestError("tag table root differs from the manifest's")
+        self.manifest = manifest
+        self.params = manifest.params
+        self.table = tag_table
+        self.policy = policy or MatchPolicy()
+        self.threshold = self.policy.threshold or self.params.account_threshold
+        self.observations: list[BundleObservation] = []
+        self._accounts: dict[str, _Account] = {}
+
+    def __repr__(self) -> str:
+        return f"PlatformMatcher(epoch={self.params.epoch}, entries={len(self.table.entries)})"
+
+    def process_bundle(
+        self, account: str, image_id: str, bundle: bytes, now: int
+    ) -> ThresholdReached | None:
+        """Process one image's bundle. Raises ``VoucherFloodError`` past the rate limit and
+        ``VoucherFormatError`` on malformed bytes; otherwise returns ``ThresholdReached`` when
+        (and only when) this bundle newly releases review material."""
+        state = self._accounts.setdefault(account, _Account())
+        self._rate_check(state, now)
+        parsed = VoucherBundle.from_bytes(bundle, self.params)
+        state.sent.append(now)
+        best: _Match | None = None
+        hits, max_shares, opened = 0, 0, False
+        for variant in parsed.variants:
+            match, v_hits, v_max, v_open = self._open_variant(variant, image_id, now)
+            hits, max_shares, opened = hits + v_hits, max(max_shares, v_max), opened or v_open
+            if match is not None and (best is None or match.distance < best.distance):
+                best = match
+        self.observations.append(
+            BundleObservation(
+                account,
+                image_id,
+                now,
+                hits,
+                max_shares,
+                opened,
+                best.entry_id if best else None,
+                best.distance if best else None,
+                best is not None,
+            )
+        )
+        if best is None or any(m.image_id == image_id for m in state.matches):
+            return None
+        state.matches.append(best)
+        return self._maybe_release(account, state, now)
+
+    def _rate_check(self, state: _Account, now: int) -> None:
+        while state.sent and state.sent[0] <= now - self.policy.rate_window_seconds:
+            state.sent.popleft()
+        if len(state.sent) >= self.policy.max_bundles_per_window:
+            raise VoucherFloodError(
+                f"more than {self.policy.max_bundles_per_window} images in "
+                f"{self.policy.rate_window_seconds} s; bundle refused"
+            )
+
+    def _open_variant(
+        self, variant: VariantVouchers, image_id: str, now: int
+    ) -> tuple[_Match | None, int, int, bool]:
+        epoch, table = self.params.epoch, self.table
+        per_entry: dict[int, list[shamir.Share]] = {}
+        hits = 0
+        for j, rows in enumerate(table.lookup([v.tag for v in variant.vouchers])):
+            for r in rows:
+                if int(table.j[r]) != j:
+                    continue
+                key = table.keys[r].tobytes()
+                try:
+                    y = aes256gcm_open(
+                        key, variant.nonce, variant.vouchers[j].box, voucher_aad(epoch, j)
+                    )
+                except CryptoError:
+                    continue
+                hits += 1
+                per_entry.setdefault(int(table.rows_entry[r]), []).append(shamir.Share(j + 1, y))
+        max_shares = max((len(v) for v in per_entry.values()), default=0)
+        best: _Match | None = None
+        opened = False
+        for entry_index, shares in per_entry.items():
+            if len(shares) < self.params.s:
+                continue
+            try:
+                r_img = shamir.combine(shares[: self.params.s])
+                plain = aes256gcm_open(
+                    payload_key(r_img), variant.nonce, variant.payload, payload_aad(epoch)
+                )
+                contents = PayloadContents.from_bytes(plain, self.params)
+            except (CryptoError, VoucherFormatError):
+                continue
+            opened = True
+            entry = table.entries[entry_index]
+            distance = hamming(contents.pdq, entry.pdq)
+            if distance > self.policy.max_distance:
+                continue
+            if best is None or distance < best.distance:
+                best = _Match(
+                    image_id, entry.entry_id, distance, now, contents.shares, contents.review_sealed
+                )
+        return best, hits, max_shares, opened
+
+    def _maybe_release(self, account: str, state: _Account, now: int) -> ThresholdReached | None:
+        state.matches = [m for m in state.matches if m.at > now - self.policy.window_seconds]
+        generations = {
+            g for m in state.matches for g in (m.shares.generation, m.shares.generation - 1)
+        }
+        for g in sorted(generations, reverse=True):
+            members = [
+                m for m in state.matches if g in (m.shares.generation, m.shares.generation - 1)
+            ]
+            if g not in state.keys:
+                points: dict[int, shamir.Share] = {}
+                for m in members:
+                    points.setdefault(m.shares.x, m.shares.share(g))
+                if len(points) < self.threshold:
+                    continue
+                try:
+                    state.keys[g] = shamir.combine(list(points.values())[: self.threshold])
+                except CryptoError:
+                    continue
+            items = self._release(
+                state, g, [m for m in members if m.image_id not in state.released]
+            )
+            if items:
+                return ThresholdReached(account, g, tuple(items))
+        return None
+
+    def _release(self, state: _Account, g: int, members: list[_Match]) -> list[ReviewItem]:
+        items = []
+        for m in members:
+            try:
+                review_key = unwrap_review_key(state.keys[g], g, m.shares.wrap(g))
+                padded = aes256gcm_open(
+                    review_key, _ZERO_NONCE, m.review_sealed, review_aad(self.params.epoch)
+                )
+            except CryptoError:
+                continue  # a corrupt or foreign share; this image stays sealed
+            n = int.from_bytes(padded[:4], "big")
+            if n > len(padded) - 4:
+                continue
+            state.released.add(m.image_id)
+            items.append(ReviewItem(m.image_id, m.entry_id, m.distance, m.at, padded[4 : 4 + n]))
+        return items
+
+    def leakage_summary(self) -> dict[str, float]:
+        """Per-bundle averages of what the platform learned (for the evaluation harness)."""
+        n = len(self.observations) or 1
+        obs = self.observations
+        return {
+            "bundles": float(len(obs)),
+            "key_hits_per_bundle": sum(o.key_hits for o in obs) / n,
+            "bundles_with_key_hit": sum(o.key_hits > 0 for o in obs) / n,
+            "payload_opens_per_bundle": sum(o.payload_opened for o in obs) / n,
+            "verified_per_bundle": sum(o.verified for o in obs) / n,
+        }
