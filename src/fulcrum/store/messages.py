@@ -32,8 +32,12 @@ class MessageStore:
         ).first()
         return None if row is None else AcceptedMessage(*row)
 
-    def accept(self, message: NewMessage, deliveries: Sequence[Delivery]) -> int:
-        """Insert the message, its attachment links and one queue row per delivery."""
+    def accept(
+        self, message: NewMessage, deliveries: Sequence[Delivery]
+    ) -> tuple[int, list[tuple[str, int]]]:
+        """Insert the message, its attachment links and one queue row per delivery.
+
+        Returns the message's primary key and ``(device_id, seq)`` for each queue row."""
         row = Message(
             msg_id=message.msg_id,
             sender_account=message.sender_account,
@@ -64,9 +68,12 @@ class MessageStore:
                     for i, a in enumerate(message.attachments)
                 ],
             )
+        pushes: list[tuple[str, int]] = []
         if deliveries:
-            self.session.execute(
-                insert(QueueEntry),
+            result = self.session.execute(
+                insert(QueueEntry).returning(
+                    QueueEntry.device_id, QueueEntry.seq, sort_by_parameter_order=True
+                ),
                 [
                     {
                         "device_id": d.device_id,
@@ -78,7 +85,8 @@ class MessageStore:
                     for d in deliveries
                 ],
             )
-        return row.id
+            pushes = [(str(dev), int(seq)) for dev, seq in result]
+        return row.id, pushes
 
     def set_franking(self, message_pk: int, kid: str, tag: bytes) -> None:
         self.session.execute(

@@ -1,0 +1,69 @@
+"""Hook points on the send and delivery paths.
+
+Later layers plug in here without touching the relay routes: franking tags (``after_accept``),
+metadata rules for minor protection and voucher processing (``before_accept``), warrant retention
+(``after_accept``), safety notices (``DeliveryHook``). Hooks run inside the send transaction, in
+order, on a worker thread; a refusal rolls everything back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from fulcrum.store.records import DeviceRecord, GroupRecord
+from fulcrum.wire.api import EnvelopeIn, QueueItem, SendReceipt
+
+
+class SendRefused(Exception):
+    """Raised by a ``SendHook`` to refuse a message; answered as a typed error."""
+
+    def __init__(self, code: str, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """Everything the relay knows about one accepted-to-be message (never any plaintext)."""
+
+    sender: DeviceRecord
+    envelope: EnvelopeIn
+    env: dict[str, Any]  # the server's envelope: the franking input
+    server_ts: int
+    recipient_devices: tuple[str, ...]  # sorted "account/device_id"
+    group: GroupRecord | None
+    session: Session  # the open send transaction
+
+    def __repr__(self) -> str:  # keep ciphertexts out of logs and tracebacks
+        return f"SendContext(msg_id={self.envelope.msg_id!r}, sender={self.sender.account!r})"
+
+
+class SendHook(Protocol):
+    def before_accept(self, ctx: SendContext) -> None:
+        """Check the message; raise ``SendRefused`` to refuse it."""
+
+    def after_accept(self, ctx: SendContext, receipt: SendReceipt) -> SendReceipt:
+        """Runs after the rows are written, before commit; may return an amended receipt
+        (e.g. with a franking tag, which the relay then stores and delivers)."""
+
+
+class DeliveryHook(Protocol):
+    def prepare(self, device: DeviceRecord, item: QueueItem) -> QueueItem:
+        """Runs for each item handed to ``device`` in a queue page; may annotate it."""
+
+
+@dataclass
+class HookChain:
+    """The hooks installed in an app (``app.state.fulcrum.hooks``); order is execution order."""
+
+    send: list[SendHook]
+    delivery: list[DeliveryHook]
+
+    @classmethod
+    def empty(cls) -> HookChain:
+        return cls(send=[], delivery=[])

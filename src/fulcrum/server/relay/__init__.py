@@ -1,0 +1,1 @@
+"""Endpoints of the relay role (accounts, keys, messages, queue, push, attachments, groups)."""
