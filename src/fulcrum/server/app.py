@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 import fulcrum
 from fulcrum.server.auth import TokenCache
 from fulcrum.server.errors import install_error_handlers
+from fulcrum.server.features import install_features
 from fulcrum.server.hooks import HookChain
 from fulcrum.server.observability import Metrics, RequestLogMiddleware
 from fulcrum.server.push import InProcessPushHub, PushHub
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(_common_router(), prefix=API_PREFIX)
     for role in settings.roles:
         app.include_router(router_for(role), prefix=API_PREFIX)
+    install_features(app, state)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_endpoint(request: Request) -> Response:

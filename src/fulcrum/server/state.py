@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fulcrum.server.hooks import HookChain
@@ -23,6 +23,7 @@ class RelayState:
     hooks: HookChain
     metrics: Metrics
     tokens: TokenCache
+    features: dict[str, Any] = field(default_factory=dict)  # per-feature state, by name
 
 
 def relay_state(app: Any) -> RelayState:

@@ -110,7 +110,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Apply every pending migration (programmatic Alembic; no alembic.ini needed)."""
     try:
         with engine.begin() as conn:

@@ -1,0 +1,25 @@
+"""Safety and access features installed into every app: franking, minor protection, media
+matching, transparency log, escrow and warrants.
+
+Each feature lives in its own package and exposes ``install(app, state) -> None``, which appends
+its hooks to ``state.hooks``, mounts its routers (under ``API_PREFIX``) and keeps its state in
+``state.features[<name>]``. Add a feature by appending its installer to ``INSTALLERS``; the order
+is the order its send hooks run in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from fulcrum.server.state import RelayState
+
+Installer = Callable[[FastAPI, RelayState], None]
+
+INSTALLERS: list[Installer] = []
+
+
+def install_features(app: FastAPI, state: RelayState) -> None:
+    for install in INSTALLERS:
+        install(app, state)
