@@ -24,6 +24,7 @@ from fulcrum.client.core import (
 )
 from fulcrum.client.home import DeviceHome, DeviceState, HomeError, outbox_entry
 from fulcrum.client.layers import ReceiveLayer, SendLayer
+from fulcrum.client.standard import LayerSet, standard_layers
 from fulcrum.client.transport import HttpTransport
 from fulcrum.e2ee import DeviceAccount, OlmSessions, seal_attachment
 from fulcrum.e2ee.content import AttachmentKey
@@ -79,6 +80,8 @@ class FulcrumClient:
         self.state = state
         self.transport = transport
         self.clock = clock
+        self.layers = LayerSet()
+        self.use_layers(standard_layers())
 
     def __repr__(self) -> str:
         return f"FulcrumClient(account={self.core.account!r}, device={self.core.device_id!r})"
@@ -197,9 +200,18 @@ class FulcrumClient:
     def save(self) -> None:
         self.home.save(self.core, self.state)
 
+    def use_layers(self, layers: LayerSet) -> None:
+        """Install the preparers and send/receive layers (``standard_layers()`` by default)."""
+        self.layers = layers
+        self.core.send_layers = list(layers.send)
+        self.core.receive_layers = list(layers.receive)
+
     def install_layers(self, send: Sequence[SendLayer], receive: Sequence[ReceiveLayer]) -> None:
-        self.core.send_layers = list(send)
-        self.core.receive_layers = list(receive)
+        self.use_layers(LayerSet(self.layers.preparers, list(send), list(receive)))
+
+    async def _prepare(self, files: Sequence[tuple[AttachmentKey, bytes]]) -> None:
+        for preparer in self.layers.preparers:
+            await preparer.prepare(self, files)
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -239,6 +251,7 @@ class FulcrumClient:
     ) -> api.SendReceipt:
         await self._ensure_sessions([peer, self.core.account])
         files = await self._upload(attachments)
+        await self._prepare(files)
         envelope = self.core.compose_direct(
             peer,
             text.encode("utf-8"),
@@ -270,6 +283,7 @@ class FulcrumClient:
         if lacking:
             await self._send(self.core.compose_group_key_share(group_id, lacking, now))
         files = await self._upload(attachments)
+        await self._prepare(files)
         envelope = self.core.compose_group(
             group_id,
             info.membership_epoch,
