@@ -127,7 +127,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = route_template(scope)
             method = scope.get("method", "WS")
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
@@ -145,6 +145,16 @@ class RequestLogMiddleware:
                         "device": state.get("device"),
                     },
                 )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full path template (``/v1/accounts/{name}/devices``), never the raw
+    path, so ids in URLs do not end up as metric labels."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path_format", None) or getattr(
+        scope.get("route"), "path_format", None
+    )
+    return str(template) if template else "unmatched"
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
