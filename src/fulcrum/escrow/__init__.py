@@ -12,6 +12,7 @@ from fulcrum.escrow.dkg_messages import (
     DealerCommitment,
     DealerReveal,
     DealerShare,
+    DkgMessage,
     decode_dkg_message,
     encode_dkg_message,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "DealerShare",
     "DecryptionItem",
     "DkgError",
+    "DkgMessage",
     "DkgParameters",
     "DkgParticipant",
     "DkgResult",

@@ -27,7 +27,11 @@ def sample_context(**changes: object) -> EscrowContext:
         "msg_id": "AAECAwQFBgcICQoLDA0ODw",
         "sender": "alice",
         "sender_device": "alice-phone",
-        "recipient_devices": [("bob", "bob-laptop"), ("alice", "alice-tablet"), ("bob", "bob-phone")],
+        "recipient_devices": [
+            ("bob", "bob-laptop"),
+            ("alice", "alice-tablet"),
+            ("bob", "bob-phone"),
+        ],
         "client_ts": 1_767_225_600_000,
     }
     fields.update(changes)

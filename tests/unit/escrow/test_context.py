@@ -59,15 +59,14 @@ def test_non_canonical_or_extra_keys_rejected() -> None:
     pretty = json.dumps(obj, indent=1).encode()
     with pytest.raises(EscrowFieldError):
         EscrowContext.from_bytes(pretty)
-    for mutate in (
-        lambda o: o.update(extra=1),
-        lambda o: o.pop("client_ts"),
-        lambda o: o.update(domain="escrow-v2"),
-        lambda o: o.update(recipients="AAAA"),
-        lambda o: o.update(epoch="7"),
-    ):
-        bad = dict(obj)
-        mutate(bad)
+    variants: list[dict[str, object]] = [
+        {**obj, "extra": 1},
+        {k: v for k, v in obj.items() if k != "client_ts"},
+        {**obj, "domain": "escrow-v2"},
+        {**obj, "recipients": "AAAA"},
+        {**obj, "epoch": "7"},
+    ]
+    for bad in variants:
         with pytest.raises(EscrowFieldError):
             EscrowContext.from_bytes(canonical_json(bad))
 

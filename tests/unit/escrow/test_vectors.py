@@ -25,7 +25,8 @@ DATA = json.loads(VECTOR_PATH.read_text("utf-8"))
 def test_committed_vectors_have_not_drifted() -> None:
     assert VECTOR_PATH.read_text("utf-8") == render(), (
         "tests/vectors/escrow-field-v1.json is stale: the construction changed. If that is "
-        "intended, regenerate with `python -m tests.unit.escrow.escrow_vectors` and bump the version"
+        "intended, regenerate with `python -m tests.unit.escrow.escrow_vectors` "
+        "and bump the version"
     )
 
 
