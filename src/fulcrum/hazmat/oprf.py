@@ -22,13 +22,22 @@ SEED_BYTES = 32
 MAX_BATCH = 0xFFFF
 
 
+def _is_binding_failure(exc: BaseException) -> bool:
+    """voprf 0.2.0 signals some failures (e.g. a batch proof that does not verify) with a Rust
+    panic, surfaced as ``pyo3_runtime.PanicException`` — a ``BaseException``, not an
+    ``Exception``. Treat those as crypto failures; let KeyboardInterrupt/SystemExit through."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def _public_key(raw: bytes) -> _vr.PublicKey:
     if len(raw) != ELEMENT_BYTES:
         raise CryptoError
     try:
         return _vr.PublicKey.deserialize(raw)
-    except Exception as exc:  # the binding raises plain ValueError/other
-        raise CryptoError from exc
+    except BaseException as exc:
+        if not _is_binding_failure(exc):
+            raise
+        raise CryptoError from None
 
 
 class OprfKey:
@@ -45,8 +54,10 @@ class OprfKey:
             raise CryptoError
         try:
             return cls(_vr.Evaluator.from_seed(seed, info))
-        except Exception as exc:
-            raise CryptoError from exc
+        except BaseException as exc:
+            if not _is_binding_failure(exc):
+                raise
+            raise CryptoError from None
 
     def __repr__(self) -> str:  # never print key material
         return f"OprfKey(public={self.public_key.hex()[:16]}...)"
@@ -64,8 +75,10 @@ class OprfKey:
             if len(inputs) == 1:
                 return bytes(self._evaluator.evaluate(inputs[0]).serialize())
             return bytes(self._evaluator.evaluate_batch(inputs).serialize())
-        except Exception as exc:
-            raise CryptoError from exc
+        except BaseException as exc:
+            if not _is_binding_failure(exc):
+                raise
+            raise CryptoError from None
 
     def evaluate_known_input(self, value: bytes) -> bytes:
         """The unblinded PRF output for an input the evaluator knows (RFC 9497 Evaluate)."""
@@ -73,8 +86,10 @@ class OprfKey:
             raise CryptoError
         try:
             return bytes(self._evaluator.evaluate_known_input(value))
-        except Exception as exc:
-            raise CryptoError from exc
+        except BaseException as exc:
+            if not _is_binding_failure(exc):
+                raise
+            raise CryptoError from None
 
 
 @dataclass(frozen=True)
@@ -99,8 +114,10 @@ class BlindedBatch:
                 return [bytes(self._clients[0].finalize(out, pk))]
             batch = _vr.VerifiableBatchOutput.deserialize(response)
             return [bytes(y) for y in _vr.Client.finalize_batch(list(self._clients), batch, pk)]
-        except Exception as exc:
-            raise CryptoError from exc
+        except BaseException as exc:
+            if not _is_binding_failure(exc):
+                raise
+            raise CryptoError from None
 
 
 def blind_batch(inputs: Sequence[bytes]) -> BlindedBatch:
@@ -118,8 +135,10 @@ def blind_batch(inputs: Sequence[bytes]) -> BlindedBatch:
             elements.append(bytes(blinded.serialize()))
     except CryptoError:
         raise
-    except Exception as exc:
-        raise CryptoError from exc
+    except BaseException as exc:
+        if not _is_binding_failure(exc):
+            raise
+        raise CryptoError from None
     return BlindedBatch(tuple(elements), tuple(clients))
 
 
@@ -129,6 +148,8 @@ def is_valid_element(data: bytes) -> bool:
         return False
     try:
         _vr.BlindedInput.deserialize(data)
-    except Exception:
+    except BaseException as exc:
+        if not _is_binding_failure(exc):
+            raise
         return False
     return True
