@@ -14,8 +14,8 @@ from fulcrum.translog.entries import (
     commit_target,
     counts,
     encode_entry,
-    entry_types,
     parse_entry,
+    registered_types,
 )
 from fulcrum.translog.entry_types import (
     AbuseReportStats,
@@ -162,7 +162,6 @@ __all__ = [
     "count_by_type",
     "counts",
     "encode_entry",
-    "entry_types",
     "inclusion_proof",
     "leaf_hash",
     "merkle_root",
@@ -171,6 +170,7 @@ __all__ = [
     "open_note",
     "parse_entry",
     "read_checkpoint",
+    "registered_types",
     "report_counts",
     "root_from_inclusion_proof",
     "root_hash",

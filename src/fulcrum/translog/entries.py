@@ -248,7 +248,7 @@ class LogEntry:
         return target(**values)
 
 
-def entry_types() -> dict[str, type[LogEntry]]:
+def registered_types() -> dict[str, type[LogEntry]]:
     """All registered entry types by ``type`` name."""
     return dict(_REGISTRY)
 

@@ -147,7 +147,7 @@ class NoteSigner:
     @classmethod
     def from_skey(cls, skey: str) -> NoteSigner:
         """Parse ``PRIVATE+KEY+name+keyid+base64(0x01 || seed)`` (the Go note package format)."""
-        parts = skey.split("+")
+        parts = skey.split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise KeyFormatError("malformed signer key")
         try:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from fulcrum.translog.entries import LogEntry, entry_types
+from fulcrum.translog.entries import LogEntry, registered_types
 from fulcrum.translog.entry_types import (
     AccessCompleted,
     BankManifest,
@@ -162,4 +162,4 @@ def _check_report(index: int, e: TransparencyReport, before: list[LogEntry]) -> 
 def checkable_report_keys() -> set[str]:
     """Report count names the log can recompute (see ``report_counts``)."""
     summed = {f"{t}.{f}" for t, names in SUMMED_FIELDS.items() for f in names}
-    return set(entry_types()) | summed
+    return set(registered_types()) | summed
