@@ -43,7 +43,7 @@ def device_keys(account: str, *, otks: int = 3, fallback: bool = True) -> dict[s
 class Dev:
     account: str
     device_id: str
-    token: str
+    token: str = field(repr=False)
     client: httpx.AsyncClient = field(repr=False)
 
     @property
@@ -51,13 +51,15 @@ class Dev:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def get(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.get(path, headers=self.headers, **kw)
+        return await self.client.get(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     async def post(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.post(path, headers=self.headers, **kw)
+        return await self.client.post(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     async def delete(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.delete(path, headers=self.headers, **kw)
+        return await self.client.delete(
+            path, headers={**self.headers, **kw.pop("headers", {})}, **kw
+        )
 
 
 async def register(client: httpx.AsyncClient, name: str, **kw: Any) -> Dev:

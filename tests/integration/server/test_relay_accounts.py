@@ -36,8 +36,12 @@ async def test_vodozemac_signed_registration(api):
     sig = account.sign(device_key_statement("carol", identity, signing)).to_base64()
     account.generate_one_time_keys(2)
     otks = {k: v.to_base64() for k, v in account.one_time_keys.items()}
-    device = {"identity_key": identity, "signing_key": signing, "one_time_keys": otks,
-              "signature": sig}
+    device = {
+        "identity_key": identity,
+        "signing_key": signing,
+        "one_time_keys": otks,
+        "signature": sig,
+    }
     r = await api.post("/v1/accounts", json={"name": "carol", "device": device})
     assert r.status_code == 201, r.text
     token = r.json()["token"]

@@ -112,8 +112,9 @@ async def test_recipient_of_third_account_refused(api, relay: RelayState):
     carol = await register(api, "carol")
     before = row_counts(relay.db)
     env = dm_envelope(alice, [bob])
-    env["recipients"].append({**env["recipients"][0], "account": "carol",
-                              "device_id": carol.device_id})
+    env["recipients"].append(
+        {**env["recipients"][0], "account": "carol", "device_id": carol.device_id}
+    )
     assert_error(await alice.post("/v1/messages", json=env), 404, "not_found")
     assert row_counts(relay.db) == before
 
