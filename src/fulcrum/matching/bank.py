@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +45,13 @@ class SourceListing:
 
 def parse_hash_list(text: str) -> list[SourceListing]:
     """Parse a hash-list CSV; any malformed row raises ``BankError`` naming the line."""
-    reader = csv.reader(io.StringIO(text))
+    try:
+        return _parse_rows(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise BankError(f"malformed CSV: {exc}") from exc
+
+
+def _parse_rows(reader: Iterator[list[str]]) -> list[SourceListing]:
     header = next(reader, None)
     if header is None or tuple(header[:3]) != CSV_FIELDS[:3] or len(header) > 4:
         raise BankError(f"hash list header must be {','.join(CSV_FIELDS)} (labels optional)")

@@ -26,7 +26,8 @@ def test_hex_and_distance_match_threatexchange() -> None:
     a, b = png(sample("astronaut")), png(sample("coffee"))
     ours_a, ours_b = hash_image_bytes(a)[0], hash_image_bytes(b)[0]
     tx_a, q_a = pdq_from_bytes(a)
-    assert ours_a.hex == tx_a and ours_a.quality == q_a
+    assert ours_a.hex == tx_a
+    assert ours_a.quality == q_a
     assert PdqHash.from_hex(tx_a) == PdqHash(ours_a.value, 100)
     assert ours_a.distance(ours_b) == simple_distance(tx_a, pdq_from_bytes(b)[0])
 
@@ -36,7 +37,8 @@ def test_border_trim_gives_second_variant_that_matches_original() -> None:
     bordered = ImageOps.expand(img, border=(30, 10, 30, 10), fill=(0, 0, 0))
     hashes = hash_image_bytes(png(bordered))
     original = hash_image_bytes(png(img))
-    assert len(original) == 1 and len(hashes) == 2
+    assert len(original) == 1
+    assert len(hashes) == 2
     assert hashes[1].distance(original[0]) <= 8 < hashes[0].distance(original[0])
     assert trim_uniform_border(img) is img
 
@@ -63,10 +65,12 @@ def test_large_images_reduced_and_bad_bytes_typed() -> None:
 def test_lsh_keys_are_j_prefixed_and_agree_on_shared_bits() -> None:
     params = MatchingParams(epoch=1, lsh_seed=b"\x05" * 32)
     pos = bit_positions(params)
-    assert pos.shape == (498, 40) and all(len(set(row)) == 40 for row in pos.tolist())
+    assert pos.shape == (498, 40)
+    assert all(len(set(row)) == 40 for row in pos.tolist())
     h = PdqHash(bytes(range(32)))
     keys = lsh_keys(h, params)
-    assert len(keys) == 498 and all(len(k) == 7 for k in keys)
+    assert len(keys) == 498
+    assert all(len(k) == 7 for k in keys)
     assert [int.from_bytes(k[:2], "big") for k in keys] == list(range(498))
     flipped_bit = int(pos[0, 0])
     bits = h.bits.copy()

@@ -22,7 +22,17 @@ from fulcrum.matching import (
 from fulcrum.matching.custodian import Custodian
 from fulcrum.matching.pdq import hash_image_bytes, hash_pil
 
-from .world import NOW, OTHER_NAMES, TRANSFORMS, bank_images, generated, jpeg, make_world, png, sample
+from .world import (
+    NOW,
+    OTHER_NAMES,
+    TRANSFORMS,
+    bank_images,
+    generated,
+    jpeg,
+    make_world,
+    png,
+    sample,
+)
 
 pytestmark = pytest.mark.unit
 DAY = 24 * 3600
@@ -68,7 +78,9 @@ def _matched_run(world, account, count, start=NOW, step=60):  # type: ignore[no-
     matcher = world.matcher()
     results = []
     for i, img in enumerate(bank_images()[:count]):
-        bundle = world.send(jpeg(img, 70), account, review=f"review-{i}".encode(), now=start + i * step)
+        bundle = world.send(
+            jpeg(img, 70), account, review=f"review-{i}".encode(), now=start + i * step
+        )
         results.append(matcher.process_bundle("carol", f"m{i}", bundle, start + i * step))
     return matcher, results
 
@@ -82,7 +94,9 @@ def test_below_threshold_reveals_nothing(world) -> None:  # type: ignore[no-unty
 def test_threshold_reveals_exactly_the_matched_images(world) -> None:  # type: ignore[no-untyped-def]
     account = AccountMatchingKey.generate()
     matcher = world.matcher()
-    innocent = world.send(jpeg(sample("chelsea")), account, review=b"private holiday photo", now=NOW)
+    innocent = world.send(
+        jpeg(sample("chelsea")), account, review=b"private holiday photo", now=NOW
+    )
     assert matcher.process_bundle("dave", "innocent", innocent, NOW) is None
     released = []
     for i, img in enumerate(bank_images()[:4]):
@@ -115,20 +129,28 @@ def test_matches_outside_window_do_not_count(world) -> None:  # type: ignore[no-
     _, results = _matched_run(world, AccountMatchingKey.generate(), 3, step=16 * DAY)
     assert results == [None, None, None]
     # across a generation boundary but inside 30 days: the previous generation still links them
-    _, results = _matched_run(world, AccountMatchingKey.generate(), 3, start=NOW - NOW % (30 * DAY) - DAY, step=DAY)
+    _, results = _matched_run(
+        world, AccountMatchingKey.generate(), 3, start=NOW - NOW % (30 * DAY) - DAY, step=DAY
+    )
     assert isinstance(results[2], ThresholdReached)
 
 
 def test_dummy_vouchers_have_the_shape_of_real_ones(world) -> None:  # type: ignore[no-untyped-def]
     account = AccountMatchingKey.generate()
-    real_pending = prepare_image_vouchers(jpeg(sample("coffee")), world.manifest, world.trust, account, b"x", NOW)
+    real_pending = prepare_image_vouchers(
+        jpeg(sample("coffee")), world.manifest, world.trust, account, b"x", NOW
+    )
     low = png(sample("clock"))  # PDQ quality 34 < 50
     assert hash_image_bytes(low)[0].quality < 50
     dummy_pending = prepare_image_vouchers(low, world.manifest, world.trust, account, b"x", NOW)
     assert dummy_pending.hashes == (None,)
     assert len(real_pending.evaluation_request) == len(dummy_pending.evaluation_request)
-    real = finalize_image_vouchers(real_pending, world.release.evaluator.evaluate_batch(real_pending.evaluation_request))
-    dummy = finalize_image_vouchers(dummy_pending, world.release.evaluator.evaluate_batch(dummy_pending.evaluation_request))
+    real = finalize_image_vouchers(
+        real_pending, world.release.evaluator.evaluate_batch(real_pending.evaluation_request)
+    )
+    dummy = finalize_image_vouchers(
+        dummy_pending, world.release.evaluator.evaluate_batch(dummy_pending.evaluation_request)
+    )
     assert len(real) == len(dummy) == bundle_bytes(world.manifest.params, 1)
     assert real[:20] == dummy[:20]  # identical headers
     a = VoucherBundle.from_bytes(real, world.manifest.params)
@@ -176,5 +198,11 @@ def test_flood_is_rate_limited(world) -> None:  # type: ignore[no-untyped-def]
 
 def test_default_parameters_end_to_end() -> None:
     w = make_world(m=498, threshold=5)
-    assert (w.manifest.k, w.manifest.m, w.manifest.s, w.manifest.account_threshold) == (40, 498, 2, 5)
-    assert w.manifest.epoch == 42 and len(w.release.tag_table) == 498 * w.manifest.entry_count
+    assert (w.manifest.k, w.manifest.m, w.manifest.s, w.manifest.account_threshold) == (
+        40,
+        498,
+        2,
+        5,
+    )
+    assert w.manifest.epoch == 42
+    assert len(w.release.tag_table) == 498 * w.manifest.entry_count
