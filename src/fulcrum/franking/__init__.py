@@ -47,6 +47,7 @@ from fulcrum.franking.report import (
     ReportedMessage,
     ReportVerdict,
     VerdictCode,
+    report_context,
     verify_report,
 )
 from fulcrum.franking.tagkeys import (
@@ -105,6 +106,7 @@ __all__ = [
     "new_franking_key",
     "next_rotation_at",
     "prune_bundles",
+    "report_context",
     "tag",
     "verify_attestation",
     "verify_received",

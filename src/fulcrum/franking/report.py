@@ -32,6 +32,7 @@ from fulcrum.franking._fields import (
 from fulcrum.franking.bundle import FrankingBundle, parse_canonical
 from fulcrum.franking.commitment import AttachmentOpening, attachments_match, commitment_matches
 from fulcrum.franking.errors import FrankingFormatError, ReportError
+from fulcrum.franking.meta import GENESIS_PREV
 from fulcrum.franking.receive import meta_matches_env
 from fulcrum.franking.tagkeys import TagCheck, TagKeyring, check_tag
 from fulcrum.hazmat.symmetric import constant_time_equal
@@ -252,6 +253,62 @@ def _first_failure(
     return None
 
 
+def _check_chains(report: AbuseReport, codes: list[VerdictCode | None]) -> None:
+    """Flag reordering and omission across the authentic messages, in submitted order.
+
+    * ``server_ts`` must not go backwards;
+    * within one sender-device chain each message's ``prev`` is the previous one's commitment;
+    * anchoring: a chain's first submitted message must come before any non-first message
+      (unless it is that chain's genesis), otherwise messages of that chain between the start of
+      the submitted window and it could have been left out unnoticed.
+    """
+    last_commitment: dict[tuple[str, str], bytes] = {}
+    last_ts = -1
+    past_anchors = False
+    for idx, msg in enumerate(report.messages):
+        if codes[idx] is not None:
+            continue
+        b = msg.bundle
+        chain = (b.env.sender, b.env.sender_device)
+        previous = last_commitment.get(chain)
+        broken = b.env.server_ts < last_ts
+        if previous is None:
+            broken |= past_anchors and not constant_time_equal(b.meta.prev, GENESIS_PREV)
+        else:
+            broken |= not constant_time_equal(b.meta.prev, previous)
+            past_anchors = True
+        if broken:
+            codes[idx] = VerdictCode.BROKEN_PREV_CHAIN
+        last_commitment[chain] = b.c
+        last_ts = max(last_ts, b.env.server_ts)
+
+
+def report_context(
+    history: Sequence[FrankingBundle],
+    chosen: Collection[bytes],
+    context: int = DEFAULT_CONTEXT_MESSAGES,
+) -> tuple[FrankingBundle, ...]:
+    """Client side: the messages to submit with a report, in conversation order.
+
+    ``history`` is the conversation's kept bundles in server order. Takes the ``context``
+    messages before the earliest chosen one through the latest chosen one, then prepends, for each
+    sender-device chain in that window, the chain's previous message (its anchor) where kept.
+    """
+    positions = [i for i, b in enumerate(history) if b.msg_id in chosen]
+    if not positions:
+        raise ReportError("none of the chosen messages is in the history")
+    window = list(history[max(0, positions[0] - context) : positions[-1] + 1])
+    by_commitment = {b.c: b for b in history}
+    first_of_chain: dict[tuple[str, str], FrankingBundle] = {}
+    for b in window:
+        first_of_chain.setdefault((b.env.sender, b.env.sender_device), b)
+    anchors = [
+        by_commitment[b.meta.prev] for b in first_of_chain.values() if b.meta.prev in by_commitment
+    ]
+    ordered = sorted({id(b): b for b in anchors + window}.values(), key=lambda b: b.env.server_ts)
+    return tuple(ordered)
+
+
 def verify_report(
     report: AbuseReport,
     keyring: TagKeyring,
@@ -278,23 +335,7 @@ def verify_report(
             codes.append(_first_failure(msg, report, keyring, now, members))
         seen.add(mid)
 
-    # prev chain per sender device, and server order, across the authentic messages.
-    last_commitment: dict[tuple[str, str], bytes] = {}
-    last_ts = -1
-    for idx, msg in enumerate(report.messages):
-        if codes[idx] is not None:
-            continue
-        b = msg.bundle
-        chain = (b.env.sender, b.env.sender_device)
-        previous = last_commitment.get(chain)
-        broken = b.env.server_ts < last_ts
-        if previous is not None:
-            broken |= not constant_time_equal(b.meta.prev, previous)
-        if broken:
-            codes[idx] = VerdictCode.BROKEN_PREV_CHAIN
-        last_commitment[chain] = b.c
-        last_ts = max(last_ts, b.env.server_ts)
-
+    _check_chains(report, codes)
     items = tuple(
         MessageVerdict(
             msg_id=m.bundle.msg_id,

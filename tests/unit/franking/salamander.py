@@ -67,7 +67,8 @@ def salamander(
 ) -> tuple[bytes, bytes, bytes]:
     """Ciphertext||tag whose K1-plaintext starts with ``p1`` and whose K2-plaintext has ``p2`` at
     the block after it. Returns (ciphertext_with_tag, plaintext_under_k1, plaintext_under_k2)."""
-    assert len(p1) % 16 == 0 and len(p2) % 16 == 0
+    assert len(p1) % 16 == 0
+    assert len(p2) % 16 == 0
     m1, m2 = len(p1) // 16, len(p2) // 16
     n = m1 + m2 + 1  # one free block at the end
     h1, e1, ks1 = gcm_internals(k1, nonce, n)
