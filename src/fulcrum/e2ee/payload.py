@@ -7,7 +7,9 @@ associated data of the body.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from fulcrum.e2ee.content import AttachmentKey
@@ -44,6 +46,11 @@ class MessageHeader:
         return data
 
     def canonical(self) -> bytes:
+        """RFC 8785 bytes of the header: the AEAD associated data of the body."""
+        return self._canonical
+
+    @cached_property
+    def _canonical(self) -> bytes:
         return canonical_json(self.to_json())
 
     @classmethod
@@ -79,15 +86,18 @@ class RatchetPayload:
         return f"RatchetPayload(msg_id={self.header.msg_id!r})"
 
     def encode(self) -> bytes:
-        return canonical_json(
+        """Compact JSON (not canonical: only the header is authenticated, and it is
+        re-canonicalised by the receiver from its parsed fields)."""
+        return json.dumps(
             {
                 "v": PAYLOAD_VERSION,
                 "header": self.header.to_json(),
                 "k_m": b64e(self.k_m),
                 "attachments": [a.to_json() for a in self.attachments],
                 "layers": self.layers,
-            }
-        )
+            },
+            separators=(",", ":"),
+        ).encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> RatchetPayload:

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from fulcrum.e2ee import (
@@ -139,7 +141,7 @@ def test_body_bound_to_header() -> None:
     header = _header()
     sealed = seal_body(k_m, header.canonical(), b"body")
     assert open_body(k_m, header.canonical(), sealed) == b"body"
-    other = MessageHeader(**{**header.__dict__, "sender": "mallory"})
+    other = dataclasses.replace(header, sender="mallory")
     with pytest.raises(DecryptionFailed):
         open_body(k_m, other.canonical(), sealed)
     with pytest.raises(DecryptionFailed):
