@@ -157,20 +157,51 @@ def finalize_image_vouchers(pending: PendingVouchers, evaluation_response: bytes
         raise EvaluationRejected(
             "the evaluation proof does not verify under the manifest key"
         ) from exc
-    first = next((h for h in pending.hashes if h is not None), None)
+    m = params.m
+    per_variant = [
+        None if h is None else outputs[i * m : (i + 1) * m] for i, h in enumerate(pending.hashes)
+    ]
+    return seal_image_vouchers(
+        pending.hashes,
+        per_variant,
+        params,
+        pending._account_key,
+        pending._review_material,
+        pending._now,
+    )
+
+
+def seal_image_vouchers(
+    hashes: Sequence[PdqHash | None],
+    outputs: Sequence[Sequence[bytes] | None],
+    params: MatchingParams,
+    account_key: AccountMatchingKey,
+    review_material: bytes,
+    now: int,
+) -> bytes:
+    """Seal a bundle from the verified PRF outputs y_j of each variant (None: dummy variant).
+
+    ``finalize_image_vouchers`` calls this after verifying the custodian's proof; evaluation
+    harnesses that already hold y_j (e.g. from ``evaluate_known_input``) may call it directly."""
+    if len(hashes) != len(outputs) or not 1 <= len(hashes) <= MAX_VARIANTS:
+        raise ValueError("one output list per variant, 1..2 variants")
+    if len(review_material) > params.review_capacity:
+        raise ValueError(f"review material exceeds {params.review_capacity} bytes")
+    first = next((h for h in hashes if h is not None), None)
     review_key = random_bytes(32)
-    review_sealed = _seal_review(review_key, pending._review_material, params)
+    review_sealed = _seal_review(review_key, review_material, params)
     shares = None
     if first is not None:  # one share index per upload, whichever variants it has
-        shares = pending._account_key.shares_for_image(
-            first.value, pending._now, params.account_threshold, review_key
+        shares = account_key.shares_for_image(
+            first.value, now, params.account_threshold, review_key
         )
     variants = []
-    for i, h in enumerate(pending.hashes):
-        if h is None or shares is None:
+    for h, ys in zip(hashes, outputs, strict=True):
+        if h is None or ys is None or shares is None:
             variants.append(dummy_variant(params))
             continue
-        ys = outputs[i * params.m : (i + 1) * params.m]
+        if len(ys) != params.m:
+            raise ValueError("one PRF output per LSH key")
         contents = PayloadContents(h.value, shares, review_sealed)
         variants.append(_seal_variant(params, ys, contents))
     return VoucherBundle(params.epoch, tuple(variants)).to_bytes()

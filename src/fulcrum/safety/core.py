@@ -121,12 +121,14 @@ class EngineCore:
             return ()
         if at < sig.cache_until:
             return sig.cache
+        p = self.policy.suspicious_adult
         if self.is_minor(rec, at):
             found: tuple[Criterion, ...] = ()
+            sig.cache_until = INF
         else:
-            found = suspicion.evaluate(sig, rec, at, self.policy.suspicious_adult)
+            found = suspicion.evaluate(sig, rec, at, p)
+            sig.cache_until = suspicion.recheck_at(found, sig, at, p)
         sig.cache = found
-        sig.cache_until = min((c.lapses_at for c in found), default=INF)
         if not found and sig.flagged_rules:  # the episode is over; a new one is announced again
             sig.flagged_rules = frozenset()
             sig.review_queued = False
@@ -149,6 +151,7 @@ class EngineCore:
         at: float,
         *,
         is_request: bool,
+        refused: bool = True,
         out: list[Decision],
     ) -> None:
         """An adult tried to reach an unconnected minor (request, message or group add)."""
@@ -165,7 +168,9 @@ class EngineCore:
             sig.fanout_day.add(at, minor)
             sig.fanout_week.add(at, minor)
             if is_request:
-                sig.requests.add(at, minor)
+                sig.requests.setdefault(minor, at)
+                if refused:
+                    sig.turned_down.add(minor)
             if self._is_new(adult_rec, at, p.new_account_days):
                 sig.initiated.add(minor)
                 sig.initiated_minors.add(minor)

@@ -9,7 +9,9 @@ from types import MappingProxyType
 
 EvidenceValue = str | int | float | bool | None
 
-_EMPTY: Mapping[str, EvidenceValue] = MappingProxyType({})
+
+def _empty() -> Mapping[str, EvidenceValue]:
+    return MappingProxyType({})
 
 
 class Action(enum.StrEnum):
@@ -66,8 +68,8 @@ class Decision:
     explanation: str
     at: float
     subject: str | None = None  # the account the decision is about
-    evidence: Mapping[str, EvidenceValue] = field(default=_EMPTY)
-    thresholds: Mapping[str, EvidenceValue] = field(default=_EMPTY)
+    evidence: Mapping[str, EvidenceValue] = field(default_factory=_empty)
+    thresholds: Mapping[str, EvidenceValue] = field(default_factory=_empty)
     notify: str | None = None  # SAFETY_NOTICE: the account that sees the notice
     notice: NoticeKind | None = None
     priority: ReviewPriority | None = None  # QUEUE_REVIEW only

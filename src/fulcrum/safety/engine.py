@@ -123,8 +123,9 @@ class SafetyEngine(MessageChecks):
         if connected:
             return out
         if r_minor and not s_minor:
+            refused = decision is not None and decision.action is Action.REFUSE
             self.stranger_contact(
-                ev.sender, s_rec, ev.recipient, r_rec, at, is_request=True, out=out
+                ev.sender, s_rec, ev.recipient, r_rec, at, is_request=True, refused=refused, out=out
             )
         elif not s_minor and not r_minor:
             self.initiated_contact(ev.sender, s_rec, ev.recipient, at)
@@ -149,11 +150,17 @@ class SafetyEngine(MessageChecks):
         sig = self.store.signals(ev.requester)
         if a_minor and not r_minor and sig is not None and ev.accepter in sig.requests:
             sig.accepted.add(ev.accepter)
+            sig.turned_down.discard(ev.accepter)
             sig.cache_until = float("-inf")
             self.store.put_signals(sig)
         return out
 
     def _contact_declined(self, ev: ContactDeclined) -> list[Decision]:
+        sig = self.store.signals(ev.requester)
+        if sig is not None and ev.decliner in sig.requests:
+            sig.turned_down.add(ev.decliner)
+            sig.cache_until = float("-inf")
+            self.store.put_signals(sig)
         old = self.store.connection(ev.decliner, ev.requester)
         requested_at = old.requested_at if old is not None else ev.at
         self.store.put_connection(

@@ -64,6 +64,7 @@ class SuspiciousAdultPolicy:
     acceptance_window_days: float = 30
     acceptance_min_requests: int = 5
     acceptance_min_rate: float = 0.2
+    acceptance_pending_days: float = 3
     new_account_days: float = 7
     new_account_min_contacts: int = 3
     new_account_minor_share: float = 0.5

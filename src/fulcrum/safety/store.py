@@ -71,8 +71,10 @@ class AdultSignals:
     account_id: str
     fanout_day: DistinctWindow
     fanout_week: DistinctWindow
-    requests: DistinctWindow  # distinct minors sent a contact request, acceptance window
+    # contact requests to minors in the acceptance window: minor -> time of the first request
+    requests: dict[str, float] = field(default_factory=dict)
     accepted: set[str] = field(default_factory=set)
+    turned_down: set[str] = field(default_factory=set)  # declined by the minor or refused by rule 1
     initiated: set[str] = field(default_factory=set)  # first contacts while the account is new
     initiated_minors: set[str] = field(default_factory=set)
     complaint_at: float | None = None
@@ -84,7 +86,7 @@ class AdultSignals:
     linked_banned: str | None = None
     flagged_rules: frozenset[RuleId] = frozenset()  # criteria already announced (restrict)
     review_queued: bool = False  # a review was queued during the current flag episode
-    cache_until: float = float("-inf")  # cached criteria are valid before this time
+    cache_until: float = float("-inf")  # cached criteria are valid before this time (next re-check)
     cache: tuple[Criterion, ...] = ()
 
 

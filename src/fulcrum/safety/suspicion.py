@@ -48,7 +48,6 @@ def new_signals(account_id: str, policy: SuspiciousAdultPolicy) -> AdultSignals:
         account_id=account_id,
         fanout_day=DistinctWindow(policy.fanout_day_hours * HOUR),
         fanout_week=DistinctWindow(policy.fanout_week_days * DAY),
-        requests=DistinctWindow(policy.acceptance_window_days * DAY),
     )
 
 
@@ -65,6 +64,14 @@ def evaluate(
         _cross_border(signals, account, now, policy),
     ]
     return tuple(c for c in found if c is not None)
+
+
+def recheck_at(
+    found: tuple[Criterion, ...], s: AdultSignals, now: float, p: SuspiciousAdultPolicy
+) -> float:
+    """Until when ``found`` stays valid without new events."""
+    lapse = min((c.lapses_at for c in found), default=INF)
+    return min(lapse, acceptance_recheck_at(s, now, p))
 
 
 def _m(
@@ -118,23 +125,42 @@ def _fanout(s: AdultSignals, now: float, p: SuspiciousAdultPolicy) -> Criterion 
 
 
 def _low_acceptance(s: AdultSignals, now: float, p: SuspiciousAdultPolicy) -> Criterion | None:
-    requested = s.requests.keys(now)
-    s.accepted &= requested  # forget acceptances of requests that left the window
-    n, accepted = len(requested), len(s.accepted)
+    window, grace = p.acceptance_window_days * DAY, p.acceptance_pending_days * DAY
+    for minor in [m for m, t in s.requests.items() if now - t >= window]:
+        del s.requests[minor]
+        s.accepted.discard(minor)
+        s.turned_down.discard(minor)
+    pending = [t for m, t in s.requests.items() if m not in s.accepted and m not in s.turned_down]
+    stale = sum(1 for t in pending if now - t >= grace)
+    accepted = len(s.accepted)
+    n = accepted + len(s.turned_down) + stale  # decided requests, or pending for too long
     if n < p.acceptance_min_requests or accepted >= p.acceptance_min_rate * n:
         return None
     return Criterion(
         RuleId.LOW_ACCEPTANCE,
         f"{accepted} of {n} contact requests to minors accepted ({accepted / n:.0%}) in "
         f"{p.acceptance_window_days:g} days (threshold: under {p.acceptance_min_rate:.0%} of "
-        f">= {p.acceptance_min_requests})",
+        f">= {p.acceptance_min_requests}; pending over {p.acceptance_pending_days:g} days counts)",
         _m(requests=n, accepted=accepted, rate=round(accepted / n, 3)),
         _m(
             acceptance_min_requests=p.acceptance_min_requests,
             acceptance_min_rate=p.acceptance_min_rate,
+            acceptance_pending_days=p.acceptance_pending_days,
         ),
-        s.requests.lapses_at(),
+        min(s.requests.values()) + window,
     )
+
+
+def acceptance_recheck_at(s: AdultSignals, now: float, p: SuspiciousAdultPolicy) -> float:
+    """When a pending request to a minor goes stale: criterion (c) may start to hold then
+    without any new event, so cached criteria must be re-evaluated."""
+    grace = p.acceptance_pending_days * DAY
+    times = [
+        t + grace
+        for m, t in s.requests.items()
+        if m not in s.accepted and m not in s.turned_down and t + grace > now
+    ]
+    return min(times, default=INF)
 
 
 def _new_account(

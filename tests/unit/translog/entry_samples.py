@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fulcrum.translog import (
     AbuseReportStats,
     AccessCompleted,
@@ -47,6 +49,13 @@ def warrant(warrant_id: str = "w-1", required: int = 2, quota: int = 10) -> Warr
     )
 
 
+E = TypeVar("E", bound=LogEntry)
+
+
+def sample(cls: type[E]) -> E:
+    return next(e for e in samples() if isinstance(e, cls))
+
+
 def samples() -> list[LogEntry]:
     return [
         EpochKey(
@@ -60,6 +69,7 @@ def samples() -> list[LogEntry]:
         ),
         warrant(),
         TrusteeApproval(time=T + 1, warrant_id="w-1", trustee_id="t1", approval_digest=D),
+        TrusteeApproval(time=T + 1, warrant_id="w-1", trustee_id="t2", approval_digest=D),
         DecryptionRequested(
             time=T + 2, warrant_id="w-1", request_id="r-1", epoch=3, field_count=4, request_digest=D
         ),

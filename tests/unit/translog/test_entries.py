@@ -9,6 +9,7 @@ import pytest
 
 from fulcrum.encoding import canonical_json
 from fulcrum.translog import (
+    AbuseReportStats,
     LogEntry,
     LogEntryError,
     TrusteeApproval,
@@ -20,7 +21,7 @@ from fulcrum.translog import (
     registered_types,
 )
 
-from .entry_samples import D, T, samples, warrant
+from .entry_samples import D, T, sample, samples, warrant
 
 pytestmark = pytest.mark.unit
 
@@ -72,7 +73,7 @@ def test_missing_extra_and_wrong_typed_fields(entry: LogEntry) -> None:
 
 
 def test_unknown_type_version_and_wrong_class() -> None:
-    obj = samples()[1].to_dict()
+    obj = sample(WarrantRegistered).to_dict()
     for bad in ({"type": "Nope"}, {"type": 3}, {"v": 2}, {"v": "1"}, {"v": True}):
         with pytest.raises(LogEntryError):
             parse_entry(canonical_json({**obj, **bad}))
@@ -102,7 +103,7 @@ def test_junk_bytes(data: bytes) -> None:
 
 
 def test_non_canonical_bytes_rejected() -> None:
-    entry = samples()[2]
+    entry = sample(TrusteeApproval)
     data = encode_entry(entry)
     pretty = json.dumps(json.loads(data), indent=1).encode()
     with pytest.raises(LogEntryError, match="canonical"):
@@ -116,7 +117,7 @@ def test_non_canonical_bytes_rejected() -> None:
 def test_bytes_fields_are_checked() -> None:
     with pytest.raises(LogEntryError):
         TrusteeApproval(time=T, warrant_id="w", trustee_id="t", approval_digest=b"short")
-    obj = samples()[2].to_dict()
+    obj = sample(TrusteeApproval).to_dict()
     for bad in ("AAEC+/", "AAECAw==", "AAEC"):
         with pytest.raises(LogEntryError):
             LogEntry.from_dict({**obj, "approval_digest": bad})
@@ -127,7 +128,7 @@ def test_bytes_fields_are_checked() -> None:
 
 
 def test_counts_must_be_sorted_and_unique() -> None:
-    base = samples()[13]
+    base = sample(AbuseReportStats)
     with pytest.raises(LogEntryError):
         dataclasses.replace(base, counts=(("b", 1), ("a", 2)))  # type: ignore[arg-type]
     with pytest.raises(LogEntryError):
