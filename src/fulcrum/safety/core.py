@@ -124,7 +124,7 @@ class EngineCore:
         p = self.policy.suspicious_adult
         if self.is_minor(rec, at):
             found: tuple[Criterion, ...] = ()
-            sig.cache_until = INF
+            sig.cache_until = at + DAY  # minors grow up: look again tomorrow
         else:
             found = suspicion.evaluate(sig, rec, at, p)
             sig.cache_until = suspicion.recheck_at(found, sig, at, p)

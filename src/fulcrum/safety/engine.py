@@ -156,11 +156,13 @@ class SafetyEngine(MessageChecks):
         return out
 
     def _contact_declined(self, ev: ContactDeclined) -> list[Decision]:
+        out: list[Decision] = []
         sig = self.store.signals(ev.requester)
         if sig is not None and ev.decliner in sig.requests:
             sig.turned_down.add(ev.decliner)
             sig.cache_until = float("-inf")
             self.store.put_signals(sig)
+            self.announce(ev.requester, self.store.account(ev.requester), ev.at, out)
         old = self.store.connection(ev.decliner, ev.requester)
         requested_at = old.requested_at if old is not None else ev.at
         self.store.put_connection(
@@ -168,7 +170,7 @@ class SafetyEngine(MessageChecks):
                 ev.requester, ev.decliner, ConnectionStatus.DECLINED, requested_at, ev.at
             )
         )
-        return []
+        return out
 
     # ---- complaints (rule 3a) and reports (rule 7) ------------------------------------------
     def _blocked_event(self, ev: Blocked) -> list[Decision]:
