@@ -88,7 +88,9 @@ def samples() -> list[LogEntry]:
             trustees=("t1", "t2"),
             messages_decrypted=4,
         ),
-        EvidenceExported(time=T, case_id="c-1", recipient="le-agency", bundle_digest=D, item_count=2),
+        EvidenceExported(
+            time=T, case_id="c-1", recipient="le-agency", bundle_digest=D, item_count=2
+        ),
         NotificationDelayed(time=T, warrant_id="w-1", order_digest=D, delayed_until=T + 90 * 86400),
         WarrantUnsealed(time=T, warrant_id="w-1", unsealed_digest=D),
         ShareDestroyed(time=T, epoch=1, trustee_id="t1", attestation_digest=D),
@@ -134,6 +136,11 @@ def samples() -> list[LogEntry]:
             expires_at=T + 3600,
         ),
         JudgeKeyRegistered(
-            time=T, judge_key_id="judge-7", court="court-1", public_key=D, valid_from=T, valid_until=T
+            time=T,
+            judge_key_id="judge-7",
+            court="court-1",
+            public_key=D,
+            valid_from=T,
+            valid_until=T,
         ),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from fulcrum.translog import (
@@ -40,7 +42,7 @@ def test_empty_root() -> None:
 
 
 @pytest.mark.parametrize("case", V["roots"], ids=lambda c: f"size{c['tree_size']}")
-def test_roots(tree: InMemoryTree, case: dict) -> None:
+def test_roots(tree: InMemoryTree, case: dict[str, Any]) -> None:
     n = case["tree_size"]
     assert tree.root_hash(n) == h(case["root"])
     assert merkle_root([leaf_hash(x) for x in LEAVES[:n]]) == h(case["root"])
@@ -57,7 +59,7 @@ def test_node_hashes(tree: InMemoryTree) -> None:
 
 
 @pytest.mark.parametrize("case", V["inclusion_proofs"], ids=str)
-def test_inclusion_proofs(tree: InMemoryTree, case: dict) -> None:
+def test_inclusion_proofs(tree: InMemoryTree, case: dict[str, Any]) -> None:
     proof = [h(p) for p in case["proof"]]
     assert inclusion_proof(tree, case["leaf_index"], case["tree_size"]) == proof
     verify_inclusion(
@@ -66,18 +68,18 @@ def test_inclusion_proofs(tree: InMemoryTree, case: dict) -> None:
 
 
 @pytest.mark.parametrize("case", V["consistency_proofs"], ids=str)
-def test_consistency_proofs(tree: InMemoryTree, case: dict) -> None:
+def test_consistency_proofs(tree: InMemoryTree, case: dict[str, Any]) -> None:
     proof = [h(p) for p in case["proof"]]
     assert consistency_proof(tree, case["size1"], case["size2"]) == proof
     verify_consistency(case["size1"], case["size2"], proof, h(case["root1"]), h(case["root2"]))
 
 
-def _probe_id(case: dict) -> str:
-    return case["file"].removeprefix("testdata/")
+def _probe_id(case: dict[str, Any]) -> str:
+    return str(case["file"]).removeprefix("testdata/")
 
 
 @pytest.mark.parametrize("case", V["probes"]["inclusion"], ids=_probe_id)
-def test_inclusion_probes(case: dict) -> None:
+def test_inclusion_probes(case: dict[str, Any]) -> None:
     args = (
         h(case["leaf_hash"]),
         case["leaf_index"],
@@ -93,7 +95,7 @@ def test_inclusion_probes(case: dict) -> None:
 
 
 @pytest.mark.parametrize("case", V["probes"]["consistency"], ids=_probe_id)
-def test_consistency_probes(case: dict) -> None:
+def test_consistency_probes(case: dict[str, Any]) -> None:
     args = (
         case["size1"],
         case["size2"],

@@ -1,6 +1,8 @@
-"""C2SP signed notes against the golang.org/x/mod/sumdb/note vectors (TestSign and 16 Open cases)."""
+"""C2SP signed notes against the golang.org/x/mod/sumdb/note vectors (TestSign, 16 Open cases)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -27,7 +29,7 @@ KEYS = {k["name"]: k for k in V["keys"]}
 VERIFIERS = {name: verifier_from_vkey(k["verifier_key"]) for name, k in KEYS.items()}
 
 
-def _sigs(expected: list[dict]) -> list[tuple[str, int, str]]:
+def _sigs(expected: list[dict[str, str]]) -> list[tuple[str, int, str]]:
     return [(s["name"], int(s["key_id"], 16), s["signature"]) for s in expected]
 
 
@@ -47,13 +49,14 @@ def test_verifier_keys(name: str) -> None:
 def test_signer_key_and_sign() -> None:
     signer = NoteSigner.from_skey(KEYS["PeterNeumann"]["signer_key"])
     assert signer.verifier().vkey == KEYS["PeterNeumann"]["verifier_key"]
-    assert "PRIVATE" not in repr(signer) and "AYEK" not in repr(signer)
+    assert "PRIVATE" not in repr(signer)
+    assert "AYEK" not in repr(signer)
     signed = sign_note(V["sign"]["text"], [signer])
     assert signed == V["sign"]["signed_note"].encode()
 
 
 @pytest.mark.parametrize("case", V["invalid_verifier_keys"], ids=lambda c: c["why"])
-def test_invalid_verifier_keys(case: dict) -> None:
+def test_invalid_verifier_keys(case: dict[str, Any]) -> None:
     with pytest.raises(KeyFormatError):
         verifier_from_vkey(case["key"])
 
@@ -71,7 +74,7 @@ def test_every_proper_prefix_and_increment_of_vkey_is_rejected(name: str) -> Non
 
 
 @pytest.mark.parametrize("case", V["open"], ids=lambda c: c["desc"])
-def test_open(case: dict) -> None:
+def test_open(case: dict[str, Any]) -> None:
     msg = bytes.fromhex(case["note_hex"])
     known = [VERIFIERS[n] for n in case["verifiers"]]
     error = case.get("error")
@@ -99,7 +102,7 @@ def test_open_case_count() -> None:
 
 
 @pytest.mark.parametrize("case", V["format_examples_unverifiable"], ids=lambda c: c["source"])
-def test_format_examples_parse(case: dict) -> None:
+def test_format_examples_parse(case: dict[str, Any]) -> None:
     with pytest.raises(UnverifiedNoteError) as info:
         open_note(case["note"].encode(), [])
     assert len(info.value.unverified) == 1

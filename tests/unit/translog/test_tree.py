@@ -167,6 +167,8 @@ def test_bad_requests() -> None:
         tree.leaf_hash(-1)
     with pytest.raises(ProofError):
         root_from_inclusion_proof(b"\0" * 32, 0, 1, [b"\0" * 32])
-    assert tree.consistency_proof(0) == [] and tree.consistency_proof(1) == []
-    assert tree.subtree_hash(0, 3) is None and tree.subtree_hash(2, 4) is None
+    assert tree.consistency_proof(0) == []
+    assert tree.consistency_proof(1) == []
+    assert tree.subtree_hash(0, 3) is None
+    assert tree.subtree_hash(2, 4) is None
     assert len(tree) == 1

@@ -45,7 +45,8 @@ def test_cosign_sequence_and_state_persistence() -> None:
     assert first.state.head(ORIGIN) is not None
     second = w.cosign(first.state, checkpoint_note(tree, 20), tree.consistency_proof(5, 20), NOW)
     head = second.state.head(ORIGIN)
-    assert head is not None and (head.size, head.root_hash) == (20, tree.root_hash())
+    assert head is not None
+    assert (head.size, head.root_hash) == (20, tree.root_hash())
     restored = WitnessState.from_bytes(second.state.to_bytes())
     assert restored == second.state
     again = w.cosign(restored, checkpoint_note(tree, 20), [], NOW + 5)
@@ -58,7 +59,8 @@ def test_cosignature_format_is_c2sp_cosignature_v1() -> None:
     note = checkpoint_note(tree, 3)
     sig = w.cosign(WitnessState(), note, [], NOW).signature
     raw = sig.signature
-    assert len(raw) == 72 and int.from_bytes(raw[:8], "big") == NOW
+    assert len(raw) == 72
+    assert int.from_bytes(raw[:8], "big") == NOW
     msg = b"cosignature/v1\ntime %d\n" % NOW + note[: note.index(b"\n\n") + 1]
     w.signer.signing_key.public_key().verify(raw[8:], msg)
     vkey = w.signer.verifier().vkey
@@ -127,7 +129,8 @@ def test_conflict_and_time_rules() -> None:
     state = w.cosign(WitnessState(), checkpoint_note(tree, 4), [], NOW).state
     with pytest.raises(WitnessRefusal) as info:
         w.cosign(state, checkpoint_note(tree, 8), tree.consistency_proof(2, 8), NOW, old_size=2)
-    assert info.value.reason is RefusalReason.CONFLICT and info.value.known_size == 4
+    assert info.value.reason is RefusalReason.CONFLICT
+    assert info.value.known_size == 4
     with pytest.raises(WitnessRefusal) as info:
         w.cosign(state, checkpoint_note(tree, 8), tree.consistency_proof(4, 8), NOW - 1)
     assert info.value.reason is RefusalReason.STALE_TIME
@@ -165,7 +168,8 @@ def test_verify_cosigned_checkpoint_quorum() -> None:
     log = log_signer().verifier()
     all3 = [witness_signer(n).verifier() for n in (1, 2, 3)]
     got = verify_cosigned_checkpoint(quorum_note(tree, 5, [1, 3]), log, all3)
-    assert got.checkpoint.size == 5 and set(got.witnesses) == {
+    assert got.checkpoint.size == 5
+    assert set(got.witnesses) == {
         "witness1.fulcrum.test",
         "witness3.fulcrum.test",
     }
