@@ -137,3 +137,10 @@ async def test_concurrent_claims_get_distinct_keys(api):
     keys = [k for r in results for k in r.json()["keys"]]
     assert len(keys) == 20  # 20 keys, no fallback: 10 claims get nothing
     assert len({k["key_id"] for k in keys}) == 20
+
+
+def test_backend_matches_environment(relay: RelayState):
+    from fulcrum.server.testing import postgres_url
+
+    expected = "postgresql" if postgres_url() else "sqlite"
+    assert relay.db.dialect == expected
