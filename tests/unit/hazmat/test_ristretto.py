@@ -171,3 +171,17 @@ def test_fuzz_point_decoder_never_crashes(data: bytes) -> None:
         return
     assert p.to_bytes() == data
     assert not p.is_identity()
+
+
+def test_only_hazmat_imports_rbcl() -> None:
+    src = Path(__file__).resolve().parents[3] / "src" / "fulcrum"
+    offenders = [
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if "hazmat" not in path.parts
+        and any(
+            line.strip().startswith(("import rbcl", "from rbcl"))
+            for line in path.read_text("utf-8").splitlines()
+        )
+    ]
+    assert offenders == []
