@@ -11,7 +11,7 @@ always rejected, and for equal sizes only an empty proof between equal roots is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from fulcrum.hazmat.symmetric import constant_time_equal, sha256
@@ -63,7 +63,10 @@ class _Nodes:
 
     def __init__(self, source: LeafHashSource) -> None:
         self._leaf = source.leaf_hash
-        self._cached = source.subtree_hash if isinstance(source, SubtreeHashSource) else None
+        # getattr, not isinstance: runtime Protocol checks cost more than a whole proof.
+        self._cached: Callable[[int, int], bytes | None] | None = getattr(
+            source, "subtree_hash", None
+        )
 
     def mth(self, start: int, end: int) -> bytes:
         n = end - start
