@@ -126,7 +126,7 @@ class EngineCore:
             found: tuple[Criterion, ...] = ()
             sig.cache_until = at + DAY  # minors grow up: look again tomorrow
         else:
-            found = suspicion.evaluate(sig, rec, at, p)
+            found = suspicion.evaluate(sig, rec, at, p, self.store.contacts(account))
             sig.cache_until = suspicion.recheck_at(found, sig, at, p)
         sig.cache = found
         if not found and sig.flagged_rules:  # the episode is over; a new one is announced again
@@ -262,6 +262,8 @@ class EngineCore:
     def suspicious_notice(
         self, adult: str, minor: str, found: tuple[Criterion, ...], at: float, out: list[Decision]
     ) -> None:
+        if self.store.is_blocked(minor, adult):
+            return  # the minor has already acted on it
         rules = ", ".join(c.rule_id.value for c in found)
         self.notice(
             out,

@@ -148,10 +148,11 @@ class SafetyEngine(MessageChecks):
             ConnectionRecord(ev.requester, ev.accepter, ConnectionStatus.ACCEPTED, requested_at, at)
         )
         sig = self.store.signals(ev.requester)
-        if a_minor and not r_minor and sig is not None and ev.accepter in sig.requests:
-            sig.accepted.add(ev.accepter)
-            sig.turned_down.discard(ev.accepter)
-            sig.cache_until = float("-inf")
+        if a_minor and not r_minor and sig is not None:
+            if ev.accepter in sig.requests:
+                sig.accepted.add(ev.accepter)
+                sig.turned_down.discard(ev.accepter)
+            sig.cache_until = float("-inf")  # the new connection leaves the fan-out count
             self.store.put_signals(sig)
         return out
 

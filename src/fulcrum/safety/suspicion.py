@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -52,12 +53,17 @@ def new_signals(account_id: str, policy: SuspiciousAdultPolicy) -> AdultSignals:
 
 
 def evaluate(
-    signals: AdultSignals, account: AccountRecord | None, now: float, policy: SuspiciousAdultPolicy
+    signals: AdultSignals,
+    account: AccountRecord | None,
+    now: float,
+    policy: SuspiciousAdultPolicy,
+    contacts: Set[str] = frozenset(),
 ) -> tuple[Criterion, ...]:
-    """Every criterion that holds at ``now``, in rule order (a) to (f)."""
+    """Every criterion that holds at ``now``, in rule order (a) to (f). ``contacts`` are the
+    adult's current connections: minors who have since accepted no longer count as fan-out."""
     found = [
         _complaint(signals, now, policy),
-        _fanout(signals, now, policy),
+        _fanout(signals, now, policy, contacts),
         _low_acceptance(signals, now, policy),
         _new_account(signals, account, now, policy),
         _linked_banned(signals),
@@ -99,9 +105,11 @@ def _complaint(s: AdultSignals, now: float, p: SuspiciousAdultPolicy) -> Criteri
     )
 
 
-def _fanout(s: AdultSignals, now: float, p: SuspiciousAdultPolicy) -> Criterion | None:
-    day = s.fanout_day.distinct(now)
-    week = s.fanout_week.distinct(now)
+def _fanout(
+    s: AdultSignals, now: float, p: SuspiciousAdultPolicy, contacts: Set[str]
+) -> Criterion | None:
+    day = sum(1 for m in s.fanout_day.keys(now) if m not in contacts)
+    week = sum(1 for m in s.fanout_week.keys(now) if m not in contacts)
     thresholds = _m(
         fanout_day_threshold=p.fanout_day_threshold,
         fanout_day_hours=p.fanout_day_hours,
