@@ -59,7 +59,11 @@ class LogMonitor:
         trusted: Checkpoint | None = None,
         manifest_check: ManifestCheck | None = None,
     ) -> None:
-        """``trusted`` is the last checkpoint verified in an earlier run (consistency anchor)."""
+        """``trusted`` is the last checkpoint verified in an earlier run (consistency anchor).
+
+        With no ``witness_verifiers`` the quorum check is off (a development log); production
+        monitors pass the configured witnesses.
+        """
         self._log = log_verifier
         self._witnesses = list(witness_verifiers)
         self._min_witnesses = min_witnesses if self._witnesses else 0

@@ -27,6 +27,7 @@ from fulcrum.translog.errors import (
     NoteError,
     ProofError,
     RefusalReason,
+    TranslogError,
     WitnessRefusal,
 )
 from fulcrum.translog.merkle import verify_consistency
@@ -191,7 +192,7 @@ class WitnessState:
                 for o, v in obj.items()
             ]
         except (EncodingError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError("malformed witness state") from exc
+            raise TranslogError("malformed witness state") from exc
         return cls(tuple(sorted(heads, key=lambda p: p[0])))
 
 
