@@ -30,7 +30,9 @@ def test_burst_threshold(world: World, n: int, expected: int) -> None:
     assert len(notices) == expected
     if notices:
         [d] = notices
-        assert d.notify == "amy" and d.subject == "bob" and d.notice is NoticeKind.MESSAGE_BURST
+        assert d.notify == "amy"
+        assert d.subject == "bob"
+        assert d.notice is NoticeKind.MESSAGE_BURST
         assert "20 messages in 10 min from adult 'bob'" in d.explanation
         assert "(threshold 20 in 10 min" in d.explanation
 
@@ -92,7 +94,8 @@ def test_late_night_uses_account_offset(world: World) -> None:
 def test_late_night_falls_back_to_country_default(world: World) -> None:
     new_contact(world, country="JP")
     [d] = of(late(world, 0.5, offset_min=540), Action.SAFETY_NOTICE, "R4c-late-night")
-    assert d.evidence["utc_offset_minutes"] == 540 and d.evidence["local_hour"] == 0
+    assert d.evidence["utc_offset_minutes"] == 540
+    assert d.evidence["local_hour"] == 0
 
 
 def test_late_night_only_for_new_contacts(world: World) -> None:
@@ -113,7 +116,9 @@ def test_first_media_from_new_contact(world: World, hours_ago: float, expected: 
 def test_only_the_first_media_gets_a_notice(world: World) -> None:
     new_contact(world, days_ago=0.5)
     assert of(world.send("bob", "amy", has_media=True), Action.SAFETY_NOTICE)
-    assert not of(world.send("bob", "amy", has_media=True, at=world.now + HOUR), Action.SAFETY_NOTICE)
+    assert not of(
+        world.send("bob", "amy", has_media=True, at=world.now + HOUR), Action.SAFETY_NOTICE
+    )
 
 
 def test_young_minor_media_window_is_longer(world: World) -> None:
