@@ -23,3 +23,8 @@ INSTALLERS: list[Installer] = []
 def install_features(app: FastAPI, state: RelayState) -> None:
     for install in INSTALLERS:
         install(app, state)
+
+
+from fulcrum.server.safety import install as install_safety  # noqa: E402
+
+INSTALLERS.append(install_safety)

@@ -8,7 +8,8 @@ order, on a worker thread; a refusal rolls everything back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -57,12 +58,21 @@ class DeliveryHook(Protocol):
         """Runs for each item handed to ``device`` in a queue page; may annotate it."""
 
 
+class GroupHook(Protocol):
+    def before_add(
+        self, session: Session, group_id: str, adder: str, added: Sequence[str], now_ms: int
+    ) -> None:
+        """Runs in the membership transaction before ``added`` join ``group_id`` (at creation
+        or by an admin); raise ``SendRefused`` (or an ``ApiError``) to refuse the change."""
+
+
 @dataclass
 class HookChain:
     """The hooks installed in an app (``app.state.fulcrum.hooks``); order is execution order."""
 
     send: list[SendHook]
     delivery: list[DeliveryHook]
+    group: list[GroupHook] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> HookChain:

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from fulcrum.server.auth import authenticated_device
-from fulcrum.server.errors import conflict, error_responses, forbidden, not_found
+from fulcrum.server.errors import ApiError, conflict, error_responses, forbidden, not_found
+from fulcrum.server.hooks import SendRefused
 from fulcrum.server.relay.common import now_ms, state_of
 from fulcrum.store import AccountDirectory, DeviceRecord, GroupDirectory, GroupRecord
 from fulcrum.wire.api import GroupCreate, GroupInfo, MembershipChange
 
 router = APIRouter(tags=["groups"])
+
+
+def _check_adds(
+    request: Request, session: Session, group_id: str, adder: str, added: list[str]
+) -> None:
+    """Run the group hooks (e.g. minor protection) before members are added."""
+    added = [a for a in added if a != adder]
+    if not added:
+        return
+    try:
+        for hook in state_of(request).hooks.group:
+            hook.before_add(session, group_id, adder, added, now_ms())
+    except SendRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+
+
 Caller = Depends(authenticated_device)
 
 
@@ -44,6 +62,7 @@ def create_group(body: GroupCreate, request: Request, caller: DeviceRecord = Cal
             groups = GroupDirectory(session)
             if groups.get(body.group_id) is not None:
                 raise conflict("group id is taken")
+            _check_adds(request, session, body.group_id, caller.account, list(body.members))
             group = groups.create(
                 body.group_id, creator=caller.account, members=body.members, created_at=now_ms()
             )
@@ -76,6 +95,8 @@ def change_members(
         missing = set(body.add) - AccountDirectory(session).existing(body.add)
         if missing:
             raise not_found(f"unknown accounts: {sorted(missing)}")
+        new = [a for a in body.add if a not in group.members]
+        _check_adds(request, session, group_id, caller.account, new)
         return _info(groups.change(group_id, add=body.add, remove=body.remove))
 
 

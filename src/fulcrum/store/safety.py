@@ -1,0 +1,651 @@
+"""Minor protection (design note 07): the SQL side of ``fulcrum.safety.SafetyStore``.
+
+Only metadata lives here: account ids, times, counters, flags and rule decisions. No table holds
+message content. Age data (birth year, country, creation time) are read from the relay's
+``accounts`` table; the rest is in ``safety_*`` tables (migration 0003). Sliding windows are
+stored as JSON lists of timestamps, pruned to their window every time they are written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Set
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from fulcrum.safety.decisions import Action, Decision, NoticeKind, RuleId
+from fulcrum.safety.events import BanReason, LinkKind, Reported
+from fulcrum.safety.store import (
+    AccountRecord,
+    AdultSignals,
+    ConnectionRecord,
+    ConnectionStatus,
+    PairActivity,
+    pair_key,
+)
+from fulcrum.safety.windows import DistinctWindow, SlidingCount
+from fulcrum.store.messages import MessageStore
+from fulcrum.store.models import Account, Base, BigId, Device
+from fulcrum.store.records import Delivery, NewMessage
+
+
+class SafetyAccount(Base):
+    """What the engine adds to an account: bans and links (age data stay in ``accounts``)."""
+
+    __tablename__ = "safety_accounts"
+
+    account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    banned: Mapped[str | None] = mapped_column(String(32))
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    utc_offset_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class SafetyConnection(Base):
+    """A contact request and its outcome, one row per unordered pair (a < b)."""
+
+    __tablename__ = "safety_connections"
+
+    a: Mapped[str] = mapped_column(String(32), primary_key=True)
+    b: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    requester: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[float] = mapped_column(Float)
+    decided_at: Mapped[float | None] = mapped_column(Float)
+    request_messages: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SafetyBlock(Base):
+    __tablename__ = "safety_blocks"
+
+    blocker: Mapped[str] = mapped_column(String(32), primary_key=True)
+    blocked: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class SafetyPair(Base):
+    """Per-pair counters for messages from ``sender`` to the minor ``recipient``."""
+
+    __tablename__ = "safety_pairs"
+
+    sender: Mapped[str] = mapped_column(String(32), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_at: Mapped[float] = mapped_column(Float)  # first contact time
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[float] = mapped_column(Float)
+    first_media_at: Mapped[float | None] = mapped_column(Float)
+    burst: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"window": s, "times": [...]}
+
+
+class SafetyMinorChat(Base):
+    __tablename__ = "safety_minor_chats"
+
+    adult: Mapped[str] = mapped_column(String(32), primary_key=True)
+    minor: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class SafetySignals(Base):
+    """An adult's suspicious-adult signals (rule 3): windows, sets and flags as JSON."""
+
+    __tablename__ = "safety_signals"
+
+    account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SafetyForward(Base):
+    __tablename__ = "safety_forwards"
+
+    sender: Mapped[str] = mapped_column(String(32), primary_key=True)
+    batch: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(90), primary_key=True)
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class SafetyNoticeSent(Base):
+    __tablename__ = "safety_notices_sent"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    notify: Mapped[str] = mapped_column(String(32), primary_key=True)
+    other: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class SafetyReport(Base):
+    __tablename__ = "safety_reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reporter: Mapped[str] = mapped_column(String(32))
+    reported: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[float] = mapped_column(Float)
+    involves_child: Mapped[bool] = mapped_column(Boolean, default=False)
+    report_id: Mapped[str | None] = mapped_column(String(64))
+    conversation: Mapped[str | None] = mapped_column(String(90))
+
+
+class SafetyDecisionCount(Base):
+    __tablename__ = "safety_decision_counts"
+
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    action: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SafetyDecision(Base):
+    """The audit record of one rule decision: rule, action, explanation, evidence, thresholds."""
+
+    __tablename__ = "safety_decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    rule_id: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(32), index=True)
+    notify: Mapped[str | None] = mapped_column(String(32))
+    explanation: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON)
+    priority: Mapped[str | None] = mapped_column(String(16))
+
+
+def upsert(
+    session: Session, model: type[Base], values: dict[str, Any], keys: tuple[str, ...]
+) -> None:
+    """Insert or update one row by primary key (native ON CONFLICT on SQLite and PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(model).values(**values)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model).values(**values)
+    rest = {k: stmt.excluded[k] for k in values if k not in keys}
+    if rest:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=rest)
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    session.execute(stmt)
+
+
+# ---- window (de)serialisation --------------------------------------------------------------
+
+
+def _sliding_json(w: SlidingCount) -> dict[str, Any]:
+    times = list(w._times)
+    if times:
+        horizon = times[-1] - w.window
+        times = [t for t in times if t > horizon]
+    return {"window": w.window, "times": times}
+
+
+def _sliding(data: dict[str, Any]) -> SlidingCount:
+    w = SlidingCount(float(data["window"]))
+    w._times.extend(float(t) for t in data["times"])
+    return w
+
+
+def _distinct_json(w: DistinctWindow) -> dict[str, Any]:
+    events = list(w._events)
+    if events:
+        horizon = events[-1][0] - w.window
+        events = [e for e in events if e[0] > horizon]
+    return {"window": w.window, "events": [[t, k] for t, k in events]}
+
+
+def _distinct(data: dict[str, Any]) -> DistinctWindow:
+    w = DistinctWindow(float(data["window"]))
+    for t, k in data["events"]:
+        w._events.append((float(t), str(k)))
+        w._counts[k] = w._counts.get(k, 0) + 1
+    return w
+
+
+_NOT_STORED = ("account_id", "cache", "cache_until")  # the criteria cache is recomputed
+
+
+def _value_json(value: Any) -> Any:
+    if isinstance(value, DistinctWindow):
+        return {"t": "window", "v": _distinct_json(value)}
+    if isinstance(value, frozenset):
+        return {"t": "rules", "v": sorted(str(r) for r in value)}
+    if isinstance(value, set):
+        return {"t": "set", "v": sorted(value)}
+    if isinstance(value, tuple):
+        return {"t": "tuple", "v": list(value)}
+    return {"t": "plain", "v": value}
+
+
+def _value(data: Any) -> Any:
+    kind, v = data["t"], data["v"]
+    if kind == "window":
+        return _distinct(v)
+    if kind == "rules":
+        return frozenset(RuleId(r) for r in v)
+    if kind == "set":
+        return set(v)
+    if kind == "tuple":
+        return tuple(v)
+    return v
+
+
+def signals_json(s: AdultSignals) -> dict[str, Any]:
+    """Every stored field of ``AdultSignals``, tagged by kind (follows the dataclass's fields)."""
+    return {
+        f.name: _value_json(getattr(s, f.name))
+        for f in dataclasses.fields(s)
+        if f.name not in _NOT_STORED
+    }
+
+
+def signals_from_json(account: str, data: dict[str, Any]) -> AdultSignals:
+    names = {f.name for f in dataclasses.fields(AdultSignals)}
+    values = {k: _value(v) for k, v in data.items() if k in names}
+    return AdultSignals(account_id=account, **values)
+
+
+def _connection(row: SafetyConnection) -> ConnectionRecord:
+    return ConnectionRecord(
+        row.requester,
+        row.recipient,
+        ConnectionStatus(row.status),
+        row.requested_at,
+        row.decided_at,
+        row.request_messages,
+    )
+
+
+class SqlSafetyStore:
+    """``SafetyStore`` over one SQLAlchemy session (one request, one transaction).
+
+    Accounts are read once per store (``prefetch``) and blocks against one sender in one query, so
+    a send between two adults costs two small SELECTs."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._accounts: dict[str, AccountRecord | None] = {}
+        self._blocked_by: dict[str, set[str]] = {}  # blocked -> blockers, for prefetched scopes
+        self._block_scope: dict[str, set[str]] = {}
+        self._signals: dict[str, AdultSignals | None] = {}
+
+    # ---- accounts --------------------------------------------------------------------------
+    def prefetch(self, names: Iterable[str]) -> None:
+        wanted = {n for n in names if n not in self._accounts}
+        if not wanted:
+            return
+        rows = self.session.execute(
+            select(
+                Account.name,
+                Account.created_at,
+                Account.birth_year,
+                Account.country,
+                SafetyAccount.banned,
+                SafetyAccount.links,
+                SafetyAccount.utc_offset_minutes,
+            )
+            .outerjoin(SafetyAccount, SafetyAccount.account == Account.name)
+            .where(Account.name.in_(wanted))
+        ).all()
+        for name, created, year, country, banned, links, offset in rows:
+            self._accounts[name] = AccountRecord(
+                name,
+                created / 1000.0,
+                year,
+                country,
+                offset,
+                banned=BanReason(banned) if banned else None,
+                links=tuple((str(o), LinkKind(k)) for o, k in (links or ())),
+            )
+        for name in wanted - {r[0] for r in rows}:
+            self._accounts[name] = None
+
+    def account(self, account_id: str) -> AccountRecord | None:
+        if account_id not in self._accounts:
+            self.prefetch([account_id])
+        return self._accounts.get(account_id)
+
+    def put_account(self, record: AccountRecord) -> None:
+        upsert(
+            self.session,
+            SafetyAccount,
+            {
+                "account": record.account_id,
+                "banned": record.banned.value if record.banned else None,
+                "links": [[o, k.value] for o, k in record.links],
+                "utc_offset_minutes": record.utc_offset_minutes,
+            },
+            ("account",),
+        )
+        self._accounts[record.account_id] = record
+
+    # ---- connections -----------------------------------------------------------------------
+    def connection(self, a: str, b: str) -> ConnectionRecord | None:
+        x, y = pair_key(a, b)
+        row = self.session.get(SafetyConnection, (x, y))
+        return None if row is None else _connection(row)
+
+    def connection_row(self, a: str, b: str) -> SafetyConnection | None:
+        return self.session.get(SafetyConnection, pair_key(a, b))
+
+    def put_connection(self, record: ConnectionRecord) -> None:
+        x, y = pair_key(record.requester, record.recipient)
+        row = self.session.get(SafetyConnection, (x, y))
+        if row is None:
+            row = SafetyConnection(a=x, b=y)
+            self.session.add(row)
+        row.requester, row.recipient = record.requester, record.recipient
+        row.status = record.status.value
+        row.requested_at, row.decided_at = record.requested_at, record.decided_at
+        row.request_messages = record.request_messages
+        self.session.flush()
+
+    def delete_connection(self, a: str, b: str) -> None:
+        x, y = pair_key(a, b)
+        self.session.execute(
+            delete(SafetyConnection).where(SafetyConnection.a == x, SafetyConnection.b == y)
+        )
+
+    def contacts(self, account_id: str) -> Set[str]:
+        accepted = ConnectionStatus.ACCEPTED.value
+        rows = self.session.execute(
+            select(SafetyConnection.a, SafetyConnection.b).where(
+                SafetyConnection.status == accepted,
+                (SafetyConnection.a == account_id) | (SafetyConnection.b == account_id),
+            )
+        ).all()
+        return frozenset(b if a == account_id else a for a, b in rows)
+
+    # ---- blocks ----------------------------------------------------------------------------
+    def prefetch_blocks(self, blocked: str, blockers: Iterable[str]) -> None:
+        scope = set(blockers)
+        found = self.session.scalars(
+            select(SafetyBlock.blocker).where(
+                SafetyBlock.blocked == blocked, SafetyBlock.blocker.in_(scope)
+            )
+        )
+        self._block_scope[blocked] = scope
+        self._blocked_by[blocked] = set(found)
+
+    def is_blocked(self, blocker: str, blocked: str) -> bool:
+        if blocker in self._block_scope.get(blocked, ()):
+            return blocker in self._blocked_by[blocked]
+        return self.session.get(SafetyBlock, (blocker, blocked)) is not None
+
+    def add_block(self, blocker: str, blocked: str, at: float) -> None:
+        upsert(
+            self.session,
+            SafetyBlock,
+            {"blocker": blocker, "blocked": blocked, "at": at},
+            ("blocker", "blocked"),
+        )
+        if blocker in self._block_scope.get(blocked, ()):
+            self._blocked_by[blocked].add(blocker)
+
+    # ---- per-pair activity -----------------------------------------------------------------
+    def pair(self, sender: str, recipient: str) -> PairActivity | None:
+        row = self.session.get(SafetyPair, (sender, recipient))
+        if row is None:
+            return None
+        return PairActivity(
+            sender,
+            recipient,
+            row.first_at,
+            _sliding(row.burst),
+            row.messages,
+            row.last_at,
+            row.first_media_at,
+        )
+
+    def put_pair(self, activity: PairActivity) -> None:
+        upsert(
+            self.session,
+            SafetyPair,
+            {
+                "sender": activity.sender,
+                "recipient": activity.recipient,
+                "first_at": activity.first_at,
+                "messages": activity.messages,
+                "last_at": activity.last_at,
+                "first_media_at": activity.first_media_at,
+                "burst": _sliding_json(activity.burst),
+            },
+            ("sender", "recipient"),
+        )
+
+    def minor_chats(self, adult: str) -> Set[str]:
+        rows = self.session.scalars(
+            select(SafetyMinorChat.minor).where(SafetyMinorChat.adult == adult)
+        )
+        return frozenset(rows)
+
+    def add_minor_chat(self, adult: str, minor: str) -> None:
+        upsert(self.session, SafetyMinorChat, {"adult": adult, "minor": minor}, ("adult", "minor"))
+
+    # ---- rule 3 signals --------------------------------------------------------------------
+    def signals(self, account_id: str) -> AdultSignals | None:
+        if account_id in self._signals:
+            return self._signals[account_id]
+        row = self.session.get(SafetySignals, account_id)
+        sig = None if row is None else signals_from_json(account_id, row.data)
+        self._signals[account_id] = sig
+        return sig
+
+    def put_signals(self, signals: AdultSignals) -> None:
+        data = json.loads(json.dumps(signals_json(signals)))
+        upsert(
+            self.session, SafetySignals, {"account": signals.account_id, "data": data}, ("account",)
+        )
+        self._signals[signals.account_id] = signals
+
+    # ---- rule 6 forward batches ------------------------------------------------------------
+    def add_forward(self, sender: str, batch: str, conversation: str, at: float) -> int:
+        started = self.session.scalar(
+            select(func.min(SafetyForward.started_at)).where(
+                SafetyForward.sender == sender, SafetyForward.batch == batch
+            )
+        )
+        upsert(
+            self.session,
+            SafetyForward,
+            {
+                "sender": sender,
+                "batch": batch,
+                "conversation": conversation,
+                "started_at": at if started is None else started,
+            },
+            ("sender", "batch", "conversation"),
+        )
+        count = self.session.scalar(
+            select(func.count()).where(SafetyForward.sender == sender, SafetyForward.batch == batch)
+        )
+        return int(count or 0)
+
+    def expire_forward_batches(self, before: float) -> None:
+        self.session.execute(delete(SafetyForward).where(SafetyForward.started_at < before))
+
+    # ---- notices ---------------------------------------------------------------------------
+    def last_notice(self, kind: NoticeKind, notify: str, other: str) -> float | None:
+        row = self.session.get(SafetyNoticeSent, (kind.value, notify, other))
+        return None if row is None else row.at
+
+    def put_notice(self, kind: NoticeKind, notify: str, other: str, at: float) -> None:
+        upsert(
+            self.session,
+            SafetyNoticeSent,
+            {"kind": kind.value, "notify": notify, "other": other, "at": at},
+            ("kind", "notify", "other"),
+        )
+
+    # ---- reports ---------------------------------------------------------------------------
+    def add_report(self, report: Reported) -> None:
+        self.session.add(
+            SafetyReport(
+                reporter=report.reporter,
+                reported=report.reported,
+                at=report.at,
+                involves_child=report.involves_child,
+                report_id=report.report_id,
+                conversation=report.conversation,
+            )
+        )
+
+    def reports_against(self, account_id: str) -> list[Reported]:
+        rows = self.session.scalars(
+            select(SafetyReport)
+            .where(SafetyReport.reported == account_id)
+            .order_by(SafetyReport.id)
+        )
+        return [
+            Reported(r.reporter, r.reported, r.at, r.involves_child, r.report_id, r.conversation)
+            for r in rows
+        ]
+
+    # ---- decisions -------------------------------------------------------------------------
+    def count_decision(self, day: int, rule_id: RuleId, action: Action) -> None:
+        row = self.session.get(SafetyDecisionCount, (day, rule_id.value, action.value))
+        if row is None:
+            self.session.add(
+                SafetyDecisionCount(day=day, rule_id=rule_id.value, action=action.value, count=1)
+            )
+        else:
+            row.count += 1
+        self.session.flush()
+
+    def decision_counts(self, first_day: int, last_day: int) -> dict[tuple[RuleId, Action], int]:
+        rows = self.session.execute(
+            select(
+                SafetyDecisionCount.rule_id,
+                SafetyDecisionCount.action,
+                func.sum(SafetyDecisionCount.count),
+            )
+            .where(SafetyDecisionCount.day.between(first_day, last_day))
+            .group_by(SafetyDecisionCount.rule_id, SafetyDecisionCount.action)
+        ).all()
+        return {(RuleId(r), Action(a)): int(n) for r, a, n in rows}
+
+    def record_decisions(self, decisions: Iterable[Decision]) -> None:
+        """Write the audit record of each decision (explanation, evidence, thresholds)."""
+        for d in decisions:
+            self.session.add(
+                SafetyDecision(
+                    at=d.at,
+                    rule_id=d.rule_id.value,
+                    action=d.action.value,
+                    subject=d.subject,
+                    notify=d.notify,
+                    explanation=d.explanation,
+                    evidence=dict(d.evidence),
+                    thresholds=dict(d.thresholds),
+                    priority=d.priority.value if d.priority else None,
+                )
+            )
+        self.session.flush()
+
+    def decisions_about(self, subject: str) -> list[SafetyDecision]:
+        return list(
+            self.session.scalars(
+                select(SafetyDecision)
+                .where(SafetyDecision.subject == subject)
+                .order_by(SafetyDecision.id)
+            )
+        )
+
+
+# ---- safety notices through the relay queue ---------------------------------------------------
+
+PLATFORM_SENDER = "~fulcrum"  # outside the account-name pattern: no user can register it
+NOTICE_CONTENT_TYPE = "application/vnd.fulcrum.notice+json"
+
+
+def _ensure_platform_sender(session: Session, now_ms: int) -> None:
+    if session.get(Account, PLATFORM_SENDER) is not None:
+        return
+    session.add(
+        Account(
+            name=PLATFORM_SENDER, birth_year=None, country=None, created_at=now_ms, suspended=True
+        )
+    )
+    session.flush()
+    session.add(
+        Device(
+            id=PLATFORM_SENDER,
+            account=PLATFORM_SENDER,
+            identity_key="",
+            signing_key="",
+            token_hash="-no-token-",  # noqa: S106 - not a SHA-256 hex digest: cannot authenticate
+            created_at=now_ms,
+        )
+    )
+    session.flush()
+
+
+def enqueue_notice(
+    session: Session, account: str, notice: str, text: str, now_ms: int
+) -> list[tuple[str, int]]:
+    """Queue a safety notice (kind ``notice``) for every device of ``account``.
+
+    The body is ``{"notice": code, "text": ...}`` as JSON: platform text about metadata, never
+    message content. Returns ``(device_id, seq)`` pairs to push after commit."""
+    devices = list(session.scalars(select(Device.id).where(Device.account == account)))
+    if not devices:
+        return []
+    _ensure_platform_sender(session, now_ms)
+    body = json.dumps({"notice": notice, "text": text}, separators=(",", ":")).encode("utf-8")
+    msg_id = secrets.token_urlsafe(16)
+    conv = f"notice:{account}"
+    record = NewMessage(
+        msg_id=msg_id,
+        sender_account=PLATFORM_SENDER,
+        sender_device=PLATFORM_SENDER,
+        conv=conv,
+        kind="notice",
+        content_type=NOTICE_CONTENT_TYPE,
+        body=body,
+        commitment=None,
+        escrow=None,
+        group_id=None,
+        membership_epoch=None,
+        group_ratchet=None,
+        extensions={},
+        server_ts=now_ms,
+        content_hash=hashlib.sha256(body).hexdigest(),
+        env={"sender": PLATFORM_SENDER, "conv": conv, "msg_id": msg_id, "server_ts": now_ms},
+    )
+    _, pushes = MessageStore(session).accept(record, [Delivery(d) for d in devices])
+    return pushes
+
+
+__all__ = [
+    "NOTICE_CONTENT_TYPE",
+    "PLATFORM_SENDER",
+    "SafetyAccount",
+    "SafetyBlock",
+    "SafetyConnection",
+    "SafetyDecision",
+    "SafetyDecisionCount",
+    "SafetyForward",
+    "SafetyMinorChat",
+    "SafetyNoticeSent",
+    "SafetyPair",
+    "SafetyReport",
+    "SafetySignals",
+    "SqlSafetyStore",
+    "enqueue_notice",
+]
