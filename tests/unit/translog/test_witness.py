@@ -13,6 +13,7 @@ from fulcrum.translog import (
     InMemoryTree,
     NoteError,
     RefusalReason,
+    TranslogError,
     Witness,
     WitnessRefusal,
     WitnessState,
@@ -194,3 +195,19 @@ def test_cosignature_moved_to_other_checkpoint_is_rejected() -> None:
     all3 = [witness_signer(n).verifier() for n in (1, 2, 3)]
     with pytest.raises(NoteError):
         verify_cosigned_checkpoint(other, log_signer().verifier(), all3)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"[]", b'{"o":{}}', b'{"o":{"size":-1,"root_hash":"","timestamp":0}}', b'{"o":1}'],
+)
+def test_witness_state_junk(data: bytes) -> None:
+    with pytest.raises(TranslogError):
+        WitnessState.from_bytes(data)
+
+
+def test_signer_reprs_hide_keys() -> None:
+    signer = witness_signer(1)
+    assert signer.signing_key.seed.hex() not in repr(signer)
+    assert repr(signer).startswith("CosignatureSigner(witness1.fulcrum.test+")
+    assert signer.signing_key.seed.hex() not in repr(log_signer())
