@@ -8,9 +8,10 @@ queue on the busy timeout instead of failing on a lock upgrade. PostgreSQL is us
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,9 @@ class Database:
     engine: Engine
     reader: sessionmaker[Session]
     writer: sessionmaker[Session]
+    # SQLite has one writer at a time; queueing writers on a lock here avoids SQLite's busy
+    # handler, which sleeps in growing steps while another connection holds the write lock.
+    write_lock: threading.Lock | None = field(default=None, repr=False)
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 20) -> Database:
@@ -79,6 +83,7 @@ class Database:
             engine=engine,
             reader=sessionmaker(engine, expire_on_commit=False),
             writer=sessionmaker(write_engine, expire_on_commit=False),
+            write_lock=threading.Lock() if engine.dialect.name == "sqlite" else None,
         )
 
     @property
@@ -93,7 +98,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        with self.writer() as session, session.begin():
+        if self.write_lock is None:
+            with self.writer() as session, session.begin():
+                yield session
+            return
+        with self.write_lock, self.writer() as session, session.begin():
             yield session
 
     def migrate(self) -> None:

@@ -38,33 +38,38 @@ class MessageStore:
         """Insert the message, its attachment links and one queue row per delivery.
 
         Returns the message's primary key and ``(device_id, seq)`` for each queue row."""
-        row = Message(
-            msg_id=message.msg_id,
-            sender_account=message.sender_account,
-            sender_device=message.sender_device,
-            conv=message.conv,
-            kind=message.kind,
-            content_type=message.content_type,
-            body=message.body,
-            commitment=message.commitment,
-            escrow=message.escrow,
-            group_id=message.group_id,
-            membership_epoch=message.membership_epoch,
-            group_ratchet=message.group_ratchet,
-            extensions=message.extensions,
-            server_ts=message.server_ts,
-            content_hash=message.content_hash,
-            env=message.env,
-            franking_kid=message.franking_kid,
-            franking_tag=message.franking_tag,
+        message_pk = int(
+            self.session.execute(
+                insert(Message).returning(Message.id),
+                [
+                    {
+                        "msg_id": message.msg_id,
+                        "sender_account": message.sender_account,
+                        "sender_device": message.sender_device,
+                        "conv": message.conv,
+                        "kind": message.kind,
+                        "content_type": message.content_type,
+                        "body": message.body,
+                        "commitment": message.commitment,
+                        "escrow": message.escrow,
+                        "group_id": message.group_id,
+                        "membership_epoch": message.membership_epoch,
+                        "group_ratchet": message.group_ratchet,
+                        "extensions": message.extensions,
+                        "server_ts": message.server_ts,
+                        "content_hash": message.content_hash,
+                        "env": message.env,
+                        "franking_kid": message.franking_kid,
+                        "franking_tag": message.franking_tag,
+                    }
+                ],
+            ).scalar_one()
         )
-        self.session.add(row)
-        self.session.flush()
         if message.attachments:
             self.session.execute(
                 insert(MessageAttachment),
                 [
-                    {"message_id": row.id, "attachment_id": a, "position": i}
+                    {"message_id": message_pk, "attachment_id": a, "position": i}
                     for i, a in enumerate(message.attachments)
                 ],
             )
@@ -77,7 +82,7 @@ class MessageStore:
                 [
                     {
                         "device_id": d.device_id,
-                        "message_id": row.id,
+                        "message_id": message_pk,
                         "ratchet_type": d.ratchet_type,
                         "ratchet_body": d.ratchet_body,
                         "acked": False,
@@ -86,7 +91,7 @@ class MessageStore:
                 ],
             )
             pushes = [(str(dev), int(seq)) for dev, seq in result]
-        return row.id, pushes
+        return message_pk, pushes
 
     def set_franking(self, message_pk: int, kid: str, tag: bytes) -> None:
         self.session.execute(
