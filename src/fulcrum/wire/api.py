@@ -1,9 +1,9 @@
 """Request and response bodies of the Fulcrum HTTP API (v1).
 
 Both the server and the client SDK import these models, so the contract lives in one place.
-Binary values travel as base64url without padding (``B64``); vodozemac keys travel in vodozemac's
-own unpadded standard base64 (``KeyText``). Every model forbids unknown fields, so malformed requests
-get a typed 422 ``invalid_request`` error and change nothing.
+Binary values travel as base64url without padding (``B64``); vodozemac keys travel in
+vodozemac's own unpadded standard base64 (``KeyText``). Every model forbids unknown fields, so
+malformed requests get a typed 422 ``invalid_request`` error and change nothing.
 """
 
 from __future__ import annotations
@@ -141,9 +141,10 @@ class EnvelopeIn(WireModel):
     """What a client sends. The server never sees plaintext or content keys.
 
     * ``kind="message"``: a user message. 1:1: ``conv`` is ``dm:<a>:<b>`` (names sorted) and
-      ``recipients`` holds one Olm ciphertext per device of both accounts except the sending device.
-      Group: ``conv`` is ``group:<group_id>``, ``group`` names the membership epoch the sender
-      encrypted for, and ``group_ratchet`` holds the Megolm ciphertext every other member device gets.
+      ``recipients`` holds one Olm ciphertext per device of both accounts except the sending
+      device. Group: ``conv`` is ``group:<group_id>``, ``group`` names the membership epoch the
+      sender encrypted for, and ``group_ratchet`` holds the Megolm ciphertext every other member
+      device gets.
     * ``kind="control"``: device-to-device key sharing (Megolm session keys) over Olm, no body.
     * ``commitment`` / ``escrow`` / ``extensions`` are the slots the safety layers fill (franking
       commitment, escrow field, media vouchers, forward count).
