@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from fulcrum.encoding import canonical_json, domain_message
@@ -133,9 +134,13 @@ class ServerEnvelope:
             data["recipients"] = list(self.recipients)
         return data
 
+    @cached_property
+    def _canonical(self) -> bytes:
+        return canonical_json(self.to_json())
+
     def canonical(self) -> bytes:
         """``C(env)``: the bytes that go into the tag."""
-        return canonical_json(self.to_json())
+        return self._canonical
 
     @classmethod
     def from_json(cls, obj: object) -> ServerEnvelope:
@@ -149,11 +154,11 @@ class ServerEnvelope:
             if list(recipients) != sorted(set(recipients)):
                 raise FrankingFormatError("recipients must be sorted and unique")
         return cls(
-            sender=check_id("sender", data["sender"]),
-            sender_device=check_id("sender_device", data["sender_device"]),
-            conv=check_id("conv", data["conv"]),
+            sender=data["sender"],  # checked by __post_init__
+            sender_device=data["sender_device"],
+            conv=data["conv"],
             msg_id=dec("msg_id", data["msg_id"], MSG_ID_BYTES),
-            server_ts=check_int("server_ts", data["server_ts"]),
+            server_ts=data["server_ts"],
             ct_sha256=dec("ct_sha256", data["ct_sha256"], DIGEST_BYTES),
             recipients=recipients,
             group=GroupAudience.from_json(data["group"]) if "group" in data else None,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from fulcrum.encoding import canonical_json
@@ -73,8 +74,8 @@ class AttachmentRef:
         data = exact_keys(obj, "attachment", _ATT_KEYS)
         return cls(
             sha256_plain=dec("sha256_plain", data["sha256_plain"], DIGEST_BYTES),
-            size=check_int("size", data["size"]),
-            mime=check_id("mime", data["mime"], max_chars=128),
+            size=data["size"],
+            mime=data["mime"],
             key_commit=dec("key_commit", data["key_commit"], DIGEST_BYTES),
         )
 
@@ -108,6 +109,7 @@ class FrankingMeta:
         check_id("conv", self.conv)
         check_bytes("msg_id", self.msg_id, MSG_ID_BYTES)
         check_int("client_ts", self.client_ts)
+        check_int("forward_count", self.forward_count)
         check_id("content_type", self.content_type, max_chars=128)
         check_bytes("prev", self.prev, DIGEST_BYTES)
         if not isinstance(self.attachments, tuple) or not all(
@@ -118,7 +120,6 @@ class FrankingMeta:
             raise FrankingFormatError(f"at most {MAX_ATTACHMENTS} attachments")
         if self.reply_to is not None:
             check_bytes("reply_to", self.reply_to, MSG_ID_BYTES)
-        check_int("forward_count", self.forward_count)
 
     @property
     def forwarded(self) -> bool:
@@ -142,9 +143,13 @@ class FrankingMeta:
             data["reply_to"] = enc(self.reply_to)
         return data
 
+    @cached_property
+    def _canonical(self) -> bytes:
+        return canonical_json(self.to_json())
+
     def canonical(self) -> bytes:
         """``C(meta)``: the bytes that go into the commitment."""
-        return canonical_json(self.to_json())
+        return self._canonical
 
     @classmethod
     def from_json(cls, obj: object) -> FrankingMeta:
@@ -154,18 +159,18 @@ class FrankingMeta:
             raise FrankingFormatError("attachments must be a list")
         meta = cls(
             v=check_int("v", data["v"]),
-            sender=check_id("sender", data["sender"]),
-            sender_device=check_id("sender_device", data["sender_device"]),
-            conv=check_id("conv", data["conv"]),
+            sender=data["sender"],  # strings and ints are checked by __post_init__
+            sender_device=data["sender_device"],
+            conv=data["conv"],
             msg_id=dec("msg_id", data["msg_id"], MSG_ID_BYTES),
-            client_ts=check_int("client_ts", data["client_ts"]),
-            content_type=check_id("content_type", data["content_type"], max_chars=128),
+            client_ts=data["client_ts"],
+            content_type=data["content_type"],
             prev=dec("prev", data["prev"], DIGEST_BYTES),
             attachments=tuple(AttachmentRef.from_json(a) for a in atts),
             reply_to=dec("reply_to", data["reply_to"], MSG_ID_BYTES)
             if "reply_to" in data
             else None,
-            forward_count=check_int("forward_count", data["forward_count"]),
+            forward_count=data["forward_count"],
         )
         if check_bool("forwarded", data["forwarded"]) != meta.forwarded:
             raise FrankingFormatError("forwarded disagrees with forward_count")
