@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fulcrum.cli.account import account_app, device_app
+from fulcrum.cli.contacts import contact_app
 from fulcrum.cli.demo import demo
 from fulcrum.cli.messages import group_app, send, sync
 from fulcrum.cli.serve import serve
@@ -22,6 +23,7 @@ app.command("sync")(sync)
 app.add_typer(account_app, name="account")
 app.add_typer(device_app, name="device")
 app.add_typer(group_app, name="group")
+app.add_typer(contact_app, name="contact")
 
 
 if __name__ == "__main__":
