@@ -39,6 +39,14 @@ class EngineCore:
         self._adult_from: dict[int, float] = {}
         self._older_from: dict[int, float] = {}
         self.new_account_seconds = policy.suspicious_adult.new_account_days * DAY
+        n = policy.notices
+        self.notice_horizon = max(
+            n.new_contact_days * DAY,
+            n.new_media_contact_hours * 3600.0,
+            n.young_minor_new_media_contact_hours * 3600.0,
+        )
+        # account -> (treated as minor until, counts as a new account until): the per-send hot path
+        self.profiles: dict[str, tuple[float, float]] = {}
 
     # ---- age bands -------------------------------------------------------------------------
     def is_minor(self, rec: AccountRecord | None, at: float) -> bool:
@@ -49,6 +57,22 @@ class EngineCore:
             limit = reached_age_at(rec.birth_year, self.policy.age.adult_age)
             self._adult_from[rec.birth_year] = limit
         return at < limit
+
+    def profile(self, account: str) -> tuple[float, float]:
+        """(minor until, new until) for ``account``, cached; ``AccountCreated`` refreshes it."""
+        rec = self.store.account(account)
+        if rec is None or rec.birth_year is None:
+            minor_until = INF if self._unknown_minor else -INF
+        else:
+            minor_until = self._adult_from.get(rec.birth_year) or reached_age_at(
+                rec.birth_year, self.policy.age.adult_age
+            )
+        new_until = -INF
+        if rec is not None and rec.created_at is not None:
+            new_until = rec.created_at + self.new_account_seconds
+        found = (minor_until, new_until)
+        self.profiles[account] = found
+        return found
 
     def is_young_minor(self, rec: AccountRecord | None, at: float) -> bool:
         if rec is None or rec.birth_year is None:
@@ -114,13 +138,14 @@ class EngineCore:
         )
 
     # ---- rule 3: suspicious adults ---------------------------------------------------------
-    def criteria(self, account: str, rec: AccountRecord | None, at: float) -> tuple[Criterion, ...]:
-        """Criteria that hold for ``account`` (cached until the earliest one lapses)."""
+    def criteria(self, account: str, at: float) -> tuple[Criterion, ...]:
+        """Criteria that hold for ``account`` (cached until the earliest one may change)."""
         sig = self.store.signals(account)
         if sig is None:
             return ()
         if at < sig.cache_until:
             return sig.cache
+        rec = self.store.account(account)
         p = self.policy.suspicious_adult
         if self.is_minor(rec, at):
             found: tuple[Criterion, ...] = ()
@@ -210,7 +235,7 @@ class EngineCore:
     ) -> None:
         """After ``adult``'s signals changed: restrict on new criteria, notify minors in existing
         chats when the account first becomes suspicious, queue a review at the review threshold."""
-        found = self.criteria(adult, rec, at)
+        found = self.criteria(adult, at)
         sig = self.store.signals(adult)
         if not found or sig is None:
             return

@@ -99,12 +99,12 @@ class SafetyEngine(MessageChecks):
             return None
         s_minor, r_minor = self.is_minor(s_rec, at), self.is_minor(r_rec, at)
         if r_minor and not s_minor:
-            if self.criteria(sender, s_rec, at):
-                return self.suspicious_block(sender, s_rec, recipient, at, sender)
+            if self.criteria(sender, at):
+                return self.suspicious_block(sender, recipient, at, sender)
             if self.policy.first_contact.adult_requests_to_minors is AdultRequestMode.REFUSE:
                 return self.no_first_contact(sender, s_rec, recipient, at)
-        if s_minor and not r_minor and self.criteria(recipient, r_rec, at):
-            return self.suspicious_block(recipient, r_rec, sender, at, sender)
+        if s_minor and not r_minor and self.criteria(recipient, at):
+            return self.suspicious_block(recipient, sender, at, sender)
         return None
 
     def _contact_requested(self, ev: ContactRequested) -> list[Decision]:
@@ -136,11 +136,9 @@ class SafetyEngine(MessageChecks):
         at = ev.at
         a_rec, r_rec = self.store.account(ev.accepter), self.store.account(ev.requester)
         a_minor, r_minor = self.is_minor(a_rec, at), self.is_minor(r_rec, at)
-        adult, adult_rec, minor = (
-            (ev.requester, r_rec, ev.accepter) if a_minor else (ev.accepter, a_rec, ev.requester)
-        )
-        if a_minor != r_minor and self.criteria(adult, adult_rec, at):
-            self.emit(out, self.suspicious_block(adult, adult_rec, minor, at, ev.accepter))
+        adult, minor = (ev.requester, ev.accepter) if a_minor else (ev.accepter, ev.requester)
+        if a_minor != r_minor and self.criteria(adult, at):
+            self.emit(out, self.suspicious_block(adult, minor, at, ev.accepter))
             return out
         old = self.store.connection(ev.accepter, ev.requester)
         requested_at = old.requested_at if old is not None else at
@@ -242,6 +240,7 @@ class SafetyEngine(MessageChecks):
         if offset is not None and not -720 <= offset <= 840:
             raise SafetyInputError(f"UTC offset {offset} minutes is out of range")
         old = self.store.account(ev.account)
+        self.profiles.pop(ev.account, None)
         self.store.put_account(
             AccountRecord(
                 ev.account,
@@ -302,8 +301,8 @@ class SafetyEngine(MessageChecks):
         adult_adder = not self.is_minor(d_rec, at)
         if self.store.is_blocked(added, adder):
             self.emit(out, self._blocked(adder, added, at))
-        elif adult_adder and self.criteria(adder, d_rec, at):
-            self.emit(out, self.suspicious_block(adder, d_rec, added, at, adder))
+        elif adult_adder and self.criteria(adder, at):
+            self.emit(out, self.suspicious_block(adder, added, at, adder))
         elif event.via_invite_accepted or self.connected(adder, added, d_rec):
             if adult_adder:
                 self.store.add_minor_chat(adder, added)
@@ -358,8 +357,8 @@ class SafetyEngine(MessageChecks):
                 f"{surface.value} to '{viewer}', who is not a connection", now, target,
                 evidence=facts(surface=surface.value, connected=False),
             )  # fmt: skip
-        elif self.is_minor(v_rec, now) and self.criteria(target, t_rec, now):
-            decision = self.suspicious_block(target, t_rec, viewer, now, target)
+        elif self.is_minor(v_rec, now) and self.criteria(target, now):
+            decision = self.suspicious_block(target, viewer, now, target)
             decision = replace(
                 decision,
                 action=Action.HIDE,
@@ -394,7 +393,7 @@ class SafetyEngine(MessageChecks):
             account=account,
             at=now,
             is_adult=not self.is_minor(rec, now),
-            criteria=self.criteria(account, rec, now),
+            criteria=self.criteria(account, now),
             review_min_criteria=self.policy.suspicious_adult.review_min_criteria,
         )
 

@@ -22,43 +22,45 @@ class MessageChecks(EngineCore):
         out: list[Decision] = []
         at = event.at
         sender = event.sender
-        store = self.store
-        s_rec = store.account(sender)
         if event.forward_count > 0 and self._forward_refused(event, out):
             return out
-        s_minor = self.is_minor(s_rec, at)
+        profiles = self.profiles
+        store = self.store
+        s_minor_until, s_new_until = profiles.get(sender) or self.profile(sender)
+        s_minor = at < s_minor_until
+        is_group = event.is_group
         for recipient in event.recipients:
+            r_minor = at < (profiles.get(recipient) or self.profile(recipient))[0]
+            if not (s_minor or r_minor):  # the common case: two adults
+                if at < s_new_until and not is_group and not store.is_blocked(recipient, sender):
+                    s_rec = store.account(sender)
+                    if not self.connected(sender, recipient, s_rec):
+                        self.initiated_contact(sender, s_rec, recipient, at)
+                elif not is_group and store.is_blocked(recipient, sender):
+                    self.emit(out, self._blocked(sender, recipient, at))
+                continue
             if recipient == sender:
                 continue
-            r_rec = store.account(recipient)
-            r_minor = self.is_minor(r_rec, at)
-            if event.is_group:
+            if is_group:
                 if r_minor and not s_minor:
-                    self._suspicious_chat(sender, s_rec, recipient, at, out)
+                    self._suspicious_chat(sender, recipient, at, out, track=True)
                 continue
             if store.is_blocked(recipient, sender):
                 self.emit(out, self._blocked(sender, recipient, at))
                 continue
-            if not (s_minor or r_minor):
-                if (
-                    s_rec is not None
-                    and s_rec.created_at is not None
-                    and at - s_rec.created_at < self.new_account_seconds
-                    and not self.connected(sender, recipient, s_rec)
-                ):
-                    self.initiated_contact(sender, s_rec, recipient, at)
-                continue
             conn = store.connection(sender, recipient)
             if conn is None or conn.status is not _ACCEPTED:
+                s_rec = store.account(sender)
                 if not self.family(s_rec, recipient):
+                    r_rec = store.account(recipient)
                     self._unconnected(event, s_rec, s_minor, recipient, r_rec, r_minor, conn, out)
                 continue
             if not r_minor:  # a minor writing to a connected adult
-                self._suspicious_chat(recipient, r_rec, sender, at, out)
+                self._suspicious_chat(recipient, sender, at, out, track=False)
                 continue
             if not s_minor:
-                self._suspicious_chat(sender, s_rec, recipient, at, out)
-            self._new_contact_notices(event, s_minor, recipient, r_rec, conn, out)
+                self._suspicious_chat(sender, recipient, at, out, track=False)
+            self._new_contact_notices(event, s_minor, recipient, conn, out)
         return out
 
     # ---- rule 6 ------------------------------------------------------------------------------
@@ -112,14 +114,14 @@ class MessageChecks(EngineCore):
     ) -> None:
         sender, at = event.sender, event.at
         if not r_minor:  # a minor writing first to an adult: allowed unless the adult is suspicious
-            if self.criteria(recipient, r_rec, at):
-                self.emit(out, self.suspicious_block(recipient, r_rec, sender, at, sender))
+            if self.criteria(recipient, at):
+                self.emit(out, self.suspicious_block(recipient, sender, at, sender))
             else:
                 self.store.add_minor_chat(recipient, sender)
             return
         if not s_minor:
-            if self.criteria(sender, s_rec, at):
-                self.emit(out, self.suspicious_block(sender, s_rec, recipient, at, sender))
+            if self.criteria(sender, at):
+                self.emit(out, self.suspicious_block(sender, recipient, at, sender))
             else:
                 self.emit(out, self.no_first_contact(sender, s_rec, recipient, at))
             self.stranger_contact(sender, s_rec, recipient, r_rec, at, is_request=False, out=out)
@@ -173,10 +175,8 @@ class MessageChecks(EngineCore):
             evidence=facts(sender_band=word, connected=False),
         )
 
-    def suspicious_block(
-        self, adult: str, rec: AccountRecord | None, minor: str, at: float, subject: str
-    ) -> Decision:
-        found = self.criteria(adult, rec, at)
+    def suspicious_block(self, adult: str, minor: str, at: float, subject: str) -> Decision:
+        found = self.criteria(adult, at)
         rule = RuleId.SUSPICIOUS_BLOCK
         return Decision(
             Action.REFUSE,
@@ -201,10 +201,13 @@ class MessageChecks(EngineCore):
 
     # ---- rule 4 ------------------------------------------------------------------------------
     def _suspicious_chat(
-        self, adult: str, rec: AccountRecord | None, minor: str, at: float, out: list[Decision]
+        self, adult: str, minor: str, at: float, out: list[Decision], *, track: bool
     ) -> None:
-        self.store.add_minor_chat(adult, minor)
-        found = self.criteria(adult, rec, at)
+        """Notice to ``minor`` if ``adult`` is suspicious. ``track`` remembers an unconnected chat
+        (connections are found through the contact list when the adult is flagged)."""
+        if track:
+            self.store.add_minor_chat(adult, minor)
+        found = self.criteria(adult, at)
         if found:
             self.suspicious_notice(adult, minor, found, at, out)
 
@@ -213,14 +216,16 @@ class MessageChecks(EngineCore):
         event: MessageSent,
         s_minor: bool,
         minor: str,
-        m_rec: AccountRecord | None,
         conn: ConnectionRecord,
         out: list[Decision],
     ) -> None:
-        p = self.policy.notices
         at, sender = event.at, event.sender
         since = conn.decided_at if conn.decided_at is not None else conn.requested_at
         age = at - since
+        if age >= self.notice_horizon:  # an established contact: nothing to check
+            return
+        p = self.policy.notices
+        m_rec = self.store.account(minor)
         young = self.is_young_minor(m_rec, at)
         media_window = (
             p.young_minor_new_media_contact_hours if young else p.new_media_contact_hours

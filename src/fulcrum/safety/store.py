@@ -9,6 +9,7 @@ matching ``put_*`` call, so a SQL store can load and save them as rows.
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -143,7 +144,8 @@ class InMemorySafetyStore:
         self._pairs: dict[tuple[str, str], PairActivity] = {}
         self._minor_chats: dict[str, set[str]] = {}
         self._signals: dict[str, AdultSignals] = {}
-        self._batches: dict[tuple[str, str], tuple[float, set[str]]] = {}
+        self._batches: dict[tuple[str, str], set[str]] = {}
+        self._batch_order: deque[tuple[float, tuple[str, str]]] = deque()
         self._notices: dict[tuple[NoticeKind, str, str], float] = {}
         self._reports: dict[str, list[Reported]] = {}
         self._counts: dict[tuple[int, RuleId, Action], int] = {}
@@ -207,22 +209,17 @@ class InMemorySafetyStore:
 
     def add_forward(self, sender: str, batch: str, conversation: str, at: float) -> int:
         key = (sender, batch)
-        entry = self._batches.get(key)
-        if entry is None:
-            entry = (at, set())
-            self._batches[key] = entry
-        entry[1].add(conversation)
-        return len(entry[1])
+        chats = self._batches.get(key)
+        if chats is None:
+            chats = self._batches[key] = set()
+            self._batch_order.append((at, key))
+        chats.add(conversation)
+        return len(chats)
 
     def expire_forward_batches(self, before: float) -> None:
-        # dicts keep insertion order, so the oldest batches come first
-        stale = []
-        for key, (started, _) in self._batches.items():
-            if started >= before:
-                break
-            stale.append(key)
-        for key in stale:
-            del self._batches[key]
+        order = self._batch_order
+        while order and order[0][0] < before:
+            self._batches.pop(order.popleft()[1], None)
 
     def last_notice(self, kind: NoticeKind, notify: str, other: str) -> float | None:
         return self._notices.get((kind, notify, other))

@@ -292,6 +292,18 @@ def test_flag_notifies_minors_in_existing_chats_and_blocks_new_contact(world: Wo
     assert world.engine.discoverable(world.adult("grown"), "bob", world.now)
 
 
+def test_pending_request_from_a_minor_cannot_be_completed_once_flagged(world: World) -> None:
+    world.adult("bob")
+    world.minor("amy")
+    world.minor("zoe")
+    assert world.request("amy", "bob") == []
+    world.engine.record(Blocked("zoe", "bob", world.now))
+    [d] = world.engine.record(ContactAccepted("bob", "amy", world.now + 1))
+    assert d.action is Action.REFUSE and d.rule_id is RuleId.SUSPICIOUS_BLOCK
+    assert "R3a-minor-complaint" in d.explanation
+    assert refused(world.send("bob", "amy", at=world.now + 2))
+
+
 def test_flag_lapses_and_is_announced_again(world: World) -> None:
     world.adult("bob")
     world.minor("amy")
