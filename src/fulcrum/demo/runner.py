@@ -185,3 +185,8 @@ async def run_demo(
         }
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return world
+
+
+from fulcrum.demo.steps_safety import step_minor_protection  # noqa: E402
+
+STEPS.append(("minor protection", step_minor_protection))
