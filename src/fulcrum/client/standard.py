@@ -45,3 +45,8 @@ def standard_layers() -> LayerSet:
     for factory in FACTORIES:
         factory(layers)
     return layers
+
+
+from fulcrum.client.franking_layer import add_franking  # noqa: E402
+
+FACTORIES.append(add_franking)

@@ -28,3 +28,8 @@ def install_features(app: FastAPI, state: RelayState) -> None:
 from fulcrum.server.safety import install as install_safety  # noqa: E402
 
 INSTALLERS.append(install_safety)
+
+
+from fulcrum.server.franking import install as install_franking  # noqa: E402
+
+INSTALLERS.append(install_franking)

@@ -131,9 +131,7 @@ class SqlCaseStore:
 
     def set_clearinghouse_draft(self, case_id: str, xml: str) -> None:
         self.session.execute(
-            update(ReviewCase)
-            .where(ReviewCase.case_id == case_id)
-            .values(clearinghouse_xml=xml)
+            update(ReviewCase).where(ReviewCase.case_id == case_id).values(clearinghouse_xml=xml)
         )
 
     def clearinghouse_draft(self, case_id: str) -> str | None:

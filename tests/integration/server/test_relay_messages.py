@@ -40,7 +40,8 @@ async def test_dm_send_fetch_ack(api):
         "server_ts": receipt["server_ts"],
         "ct_sha256": hashlib.sha256(b"ct-1").hexdigest(),
     }
-    assert item["envelope"] == expected_env
+    relay_env = {k: v for k, v in item["envelope"].items() if k != "franking"}
+    assert relay_env == expected_env and item["envelope"]["franking"]["conv"] == env["conv"]
     assert len((await alice2.get("/v1/queue")).json()["items"]) == 1
     assert (await alice.get("/v1/queue")).json()["items"] == []  # not to the sending device
 

@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 
-from fulcrum.server.routes import relay
+from fulcrum.server.routes import relay, review
 
 ROLE_ROUTERS: dict[str, Callable[[], APIRouter]] = {
     "relay": relay.build_router,
+    "review": review.build_router,
 }
 
 
@@ -22,3 +23,7 @@ def router_for(role: str) -> APIRouter:
         return ROLE_ROUTERS[role]()
     except KeyError:
         raise ValueError(f"role {role!r} has no router in this build") from None
+
+from fulcrum.server.routes import custodian  # noqa: E402
+
+ROLE_ROUTERS["custodian"] = custodian.build_router
