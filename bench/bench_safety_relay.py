@@ -1,0 +1,102 @@
+"""Added latency per send at the platform: the relay's real send path (``accept_envelope`` in a
+write transaction on SQLite) with and without the minor-protection hook, in the same process.
+
+Prints per-send times and the ratio (with rules) / (without rules); target <= 1.1x.
+Run: ``python bench/bench_safety_relay.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from fulcrum.encoding import b64e
+from fulcrum.server.hooks import HookChain
+from fulcrum.server.relay.common import now_ms
+from fulcrum.server.safety.hooks import SafetySendHook
+from fulcrum.server.safety.service import SafetyService
+from fulcrum.server.sending import accept_envelope
+from fulcrum.store import AccountDirectory, Database, DeviceRecord
+from fulcrum.wire.api import EnvelopeIn, RatchetCiphertext
+
+N = int(os.environ.get("BENCH_SENDS", "2000"))
+
+
+def setup(db: Database, pairs: int) -> list[tuple[DeviceRecord, str, str]]:
+    out = []
+    with db.write() as session:
+        accounts = AccountDirectory(session)
+        for i in range(pairs):
+            for name, year in ((f"a{i}", 1980), (f"b{i}", 1985)):
+                accounts.create(name, birth_year=year, country="GB", created_at=0)
+            dev_a = accounts.add_device(
+                device_id=f"dev-a{i}",
+                account=f"a{i}",
+                identity_key="x",
+                signing_key="y",
+                token_hash=f"ta{i}",
+                created_at=0,
+            )
+            accounts.add_device(
+                device_id=f"dev-b{i}",
+                account=f"b{i}",
+                identity_key="x",
+                signing_key="y",
+                token_hash=f"tb{i}",
+                created_at=0,
+            )
+            out.append((dev_a, f"b{i}", f"dev-b{i}"))
+    return out
+
+
+def envelope(sender: str, peer: str, device: str) -> EnvelopeIn:
+    a, b = sorted((sender, peer))
+    return EnvelopeIn(
+        msg_id=secrets.token_urlsafe(16),
+        conv=f"dm:{a}:{b}",
+        recipients=[
+            RatchetCiphertext(
+                account=peer, device_id=device, type=1, body=b64e(secrets.token_bytes(200))
+            )
+        ],
+    )
+
+
+def run(db: Database, hooks: HookChain, senders: list[tuple[DeviceRecord, str, str]]) -> float:
+    times = []
+    for i in range(N):
+        dev, peer, peer_dev = senders[i % len(senders)]
+        env = envelope(dev.account, peer, peer_dev)
+        t0 = time.perf_counter()
+        with db.write() as session:
+            accept_envelope(session, env, dev, hooks, now_ms)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database.connect(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        db.migrate()
+        senders = setup(db, 50)
+        plain = HookChain.empty()
+        rules = HookChain(send=[SafetySendHook(SafetyService())], delivery=[])
+        run(db, plain, senders)  # warm up
+        base, with_rules = [], []
+        for _ in range(3):  # interleave to share drift
+            base.append(run(db, plain, senders))
+            with_rules.append(run(db, rules, senders))
+        b, r = min(base), min(with_rules)
+        print(f"sends per run: {N} (adult-to-adult 1:1, SQLite WAL, median per send)")
+        print(f"send path without rules: {b * 1e6:8.1f} us")
+        print(f"send path with rules:    {r * 1e6:8.1f} us")
+        print(f"ratio: {r / b:.3f}x (target <= 1.1x)")
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
