@@ -130,8 +130,9 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         raise StoreError(f"database migration failed: {type(exc).__name__}: {exc}") from exc
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_heads(engine: Engine) -> tuple[str, ...]:
+    """The applied revision of every migration branch (features may add their own branches)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
