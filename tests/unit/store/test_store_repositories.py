@@ -80,6 +80,7 @@ def test_models_match_migrations(db: Database):
 
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
     # other packages keep their tables in their own metadata: compare only the relay's tables
     def foreign(d) -> bool:
         if d[0] == "remove_table":
