@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.Column("review_material", sa.LargeBinary(), nullable=True),
         sa.Column("case_id", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_matching_matches")),
-        sa.UniqueConstraint(
-            "account", "image_id", name=op.f("uq_matching_matches_account")
-        ),
+        sa.UniqueConstraint("account", "image_id", name=op.f("uq_matching_matches_account")),
     )
     op.create_index(
         op.f("ix_matching_matches_account"), "matching_matches", ["account"], unique=False
