@@ -81,6 +81,7 @@ class _Match:
     at: int
     shares: AccountShares
     review_sealed: bytes
+    epoch: int = 0  # the epoch whose review AAD sealed ``review_sealed``
 
 
 @dataclass
@@ -204,7 +205,13 @@ class PlatformMatcher:
                 continue
             if best is None or distance < best.distance:
                 best = _Match(
-                    image_id, entry.entry_id, distance, now, contents.shares, contents.review_sealed
+                    image_id,
+                    entry.entry_id,
+                    distance,
+                    now,
+                    contents.shares,
+                    contents.review_sealed,
+                    epoch,
                 )
         return best, hits, max_shares, opened
 
@@ -240,7 +247,7 @@ class PlatformMatcher:
             try:
                 review_key = unwrap_review_key(state.keys[g], g, m.shares.wrap(g))
                 padded = aes256gcm_open(
-                    review_key, _ZERO_NONCE, m.review_sealed, review_aad(self.params.epoch)
+                    review_key, _ZERO_NONCE, m.review_sealed, review_aad(m.epoch)
                 )
             except CryptoError:
                 continue  # a corrupt or foreign share; this image stays sealed
