@@ -50,3 +50,7 @@ def standard_layers() -> LayerSet:
 from fulcrum.client.franking_layer import add_franking  # noqa: E402
 
 FACTORIES.append(add_franking)
+
+from fulcrum.client.matching_layer import add_matching  # noqa: E402
+
+FACTORIES.append(add_matching)

@@ -33,3 +33,8 @@ INSTALLERS.append(install_safety)
 from fulcrum.server.franking import install as install_franking  # noqa: E402
 
 INSTALLERS.append(install_franking)
+
+
+from fulcrum.server.matching import install as install_matching  # noqa: E402
+
+INSTALLERS.append(install_matching)
