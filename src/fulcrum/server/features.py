@@ -29,12 +29,14 @@ from fulcrum.server.safety import install as install_safety  # noqa: E402
 
 INSTALLERS.append(install_safety)
 
-
 from fulcrum.server.franking import install as install_franking  # noqa: E402
 
 INSTALLERS.append(install_franking)
 
-
 from fulcrum.server.matching import install as install_matching  # noqa: E402
 
 INSTALLERS.append(install_matching)
+
+from fulcrum.server.translog import install as install_translog  # noqa: E402
+
+INSTALLERS.append(install_translog)

@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 
-from fulcrum.server.routes import relay, review
+from fulcrum.server.routes import log, relay, review
 
 ROLE_ROUTERS: dict[str, Callable[[], APIRouter]] = {
     "relay": relay.build_router,
+    "log": log.build_router,
     "review": review.build_router,
 }
 

@@ -1,0 +1,59 @@
+"""The transparency log feature: a ``TransparencyLog`` in ``state.features["translog"]``.
+
+Keys live under ``<data_dir>/translog`` (created on first start): the log's note key and one key
+per in-process witness. Endpoints are served by the ``log`` role (``routes/log.py``).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from fulcrum.server.state import RelayState
+from fulcrum.server.translog.keys import load_log_signer, load_witness_signer
+from fulcrum.server.translog.service import (
+    CheckpointRefused,
+    CosignedNote,
+    InProcessWitness,
+    TransparencyLog,
+)
+
+FEATURE = "translog"
+LOG_ORIGIN = "fulcrum.example/log"
+WITNESS_NAMES = (
+    "witness-a.fulcrum.example",
+    "witness-b.fulcrum.example",
+    "witness-c.fulcrum.example",
+)
+MIN_WITNESSES = 2
+
+
+def build_log(state: RelayState) -> TransparencyLog:
+    directory = state.settings.data_dir / "translog"
+    signer = load_log_signer(directory, LOG_ORIGIN)
+    witnesses = [
+        InProcessWitness(load_witness_signer(directory, name), signer.verifier())
+        for name in WITNESS_NAMES
+    ]
+    return TransparencyLog(state.db, signer, witnesses, min_witnesses=MIN_WITNESSES)
+
+
+def install(_app: FastAPI, state: RelayState) -> None:
+    state.features[FEATURE] = build_log(state)
+
+
+def transparency_log(state: RelayState) -> TransparencyLog:
+    log = state.features.get(FEATURE)
+    if not isinstance(log, TransparencyLog):
+        raise RuntimeError("the transparency log feature is not installed")
+    return log
+
+
+__all__ = [
+    "FEATURE",
+    "CheckpointRefused",
+    "CosignedNote",
+    "InProcessWitness",
+    "TransparencyLog",
+    "install",
+    "transparency_log",
+]
