@@ -7,6 +7,7 @@ import typer
 from fulcrum.cli.account import account_app, device_app
 from fulcrum.cli.contacts import contact_app
 from fulcrum.cli.demo import demo
+from fulcrum.cli.matching import bank_app, custodian_app
 from fulcrum.cli.messages import group_app, send, sync
 from fulcrum.cli.serve import serve
 
@@ -23,6 +24,8 @@ app.command("sync")(sync)
 app.add_typer(account_app, name="account")
 app.add_typer(device_app, name="device")
 app.add_typer(group_app, name="group")
+app.add_typer(bank_app, name="bank")
+app.add_typer(custodian_app, name="custodian")
 app.add_typer(contact_app, name="contact")
 
 
