@@ -46,7 +46,9 @@ class EngineCore:
             n.young_minor_new_media_contact_hours * 3600.0,
         )
         # account -> (treated as minor until, counts as a new account until): the per-send hot path
-        self.profiles: dict[str, tuple[float, float]] = {}
+        self.profiles: dict[str, tuple[float, float, bool]] = {}
+        self.group_tracked: dict[tuple[str, str], float] = {}  # (adult, group) -> last tracked
+        self.forwards_expired_at = -INF
 
     # ---- age bands -------------------------------------------------------------------------
     def is_minor(self, rec: AccountRecord | None, at: float) -> bool:
@@ -58,8 +60,9 @@ class EngineCore:
             self._adult_from[rec.birth_year] = limit
         return at < limit
 
-    def profile(self, account: str) -> tuple[float, float]:
-        """(minor until, new until) for ``account``, cached; ``AccountCreated`` refreshes it."""
+    def profile(self, account: str) -> tuple[float, float, bool]:
+        """(treated as minor until, new account until, has blocked anyone) for ``account``:
+        the per-send hot path. Cached; ``AccountCreated`` and ``Blocked`` refresh it."""
         rec = self.store.account(account)
         if rec is None or rec.birth_year is None:
             minor_until = INF if self._unknown_minor else -INF
@@ -70,7 +73,7 @@ class EngineCore:
         new_until = -INF
         if rec is not None and rec.created_at is not None:
             new_until = rec.created_at + self.new_account_seconds
-        found = (minor_until, new_until)
+        found = (minor_until, new_until, self.store.has_blocked_anyone(account))
         self.profiles[account] = found
         return found
 

@@ -174,6 +174,7 @@ class SafetyEngine(MessageChecks):
     # ---- complaints (rule 3a) and reports (rule 7) ------------------------------------------
     def _blocked_event(self, ev: Blocked) -> list[Decision]:
         self.store.add_block(ev.blocker, ev.blocked, ev.at)
+        self.profiles.pop(ev.blocker, None)
         self.store.delete_connection(ev.blocker, ev.blocked)
         return self._complaint(ev.blocker, ev.blocked, ev.at, "blocked")
 

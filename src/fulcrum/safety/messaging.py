@@ -26,24 +26,25 @@ class MessageChecks(EngineCore):
             return out
         profiles = self.profiles
         store = self.store
-        s_minor_until, s_new_until = profiles.get(sender) or self.profile(sender)
+        s_minor_until, s_new_until, _ = profiles.get(sender) or self.profile(sender)
         s_minor = at < s_minor_until
         is_group = event.is_group
+        if is_group:
+            if not s_minor:
+                self._group_send(event, out)
+            return out
         for recipient in event.recipients:
-            r_minor = at < (profiles.get(recipient) or self.profile(recipient))[0]
+            r_minor_until, _, r_blocks = profiles.get(recipient) or self.profile(recipient)
+            r_minor = at < r_minor_until
             if not (s_minor or r_minor):  # the common case: two adults
-                if at < s_new_until and not is_group and not store.is_blocked(recipient, sender):
+                if r_blocks and store.is_blocked(recipient, sender):
+                    self.emit(out, self._blocked(sender, recipient, at))
+                elif at < s_new_until:
                     s_rec = store.account(sender)
                     if not self.connected(sender, recipient, s_rec):
                         self.initiated_contact(sender, s_rec, recipient, at)
-                elif not is_group and store.is_blocked(recipient, sender):
-                    self.emit(out, self._blocked(sender, recipient, at))
                 continue
             if recipient == sender:
-                continue
-            if is_group:
-                if r_minor and not s_minor:
-                    self._suspicious_chat(sender, recipient, at, out, track=True)
                 continue
             if store.is_blocked(recipient, sender):
                 self.emit(out, self._blocked(sender, recipient, at))
@@ -56,12 +57,29 @@ class MessageChecks(EngineCore):
                     self._unconnected(event, s_rec, s_minor, recipient, r_rec, r_minor, conn, out)
                 continue
             if not r_minor:  # a minor writing to a connected adult
-                self._suspicious_chat(recipient, sender, at, out, track=False)
+                if store.signals(recipient) is not None:
+                    self._suspicious_chat(recipient, sender, at, out, track=False)
                 continue
-            if not s_minor:
+            if not s_minor and store.signals(sender) is not None:
                 self._suspicious_chat(sender, recipient, at, out, track=False)
-            self._new_contact_notices(event, s_minor, recipient, conn, out)
+            since = conn.decided_at if conn.decided_at is not None else conn.requested_at
+            if at - since < self.notice_horizon:  # only young contacts can trigger notices
+                self._new_contact_notices(event, s_minor, recipient, at - since, out)
         return out
+
+    def _group_send(self, event: MessageSent, out: list[Decision]) -> None:
+        """An adult's group send: remember the minors in it (at most daily per group, for notices
+        when the adult is flagged) and notify them if the adult is suspicious."""
+        at, sender = event.at, event.sender
+        key = (sender, event.conversation)
+        suspicious = self.store.signals(sender) is not None and self.criteria(sender, at)
+        if not suspicious and at - self.group_tracked.get(key, -DAY) < DAY:
+            return
+        self.group_tracked[key] = at
+        profiles = self.profiles
+        for recipient in event.recipients:
+            if recipient != sender and at < (profiles.get(recipient) or self.profile(recipient))[0]:
+                self._suspicious_chat(sender, recipient, at, out, track=True)
 
     # ---- rule 6 ------------------------------------------------------------------------------
     def _forward_refused(self, event: MessageSent, out: list[Decision]) -> bool:
@@ -70,7 +88,9 @@ class MessageChecks(EngineCore):
         limit = p.frequently_forwarded_max_chats if frequent else p.max_chats
         if event.forward_batch is None:
             return False  # a single send is one chat; batches are how multi-chat forwards are seen
-        self.store.expire_forward_batches(event.at - p.batch_window_minutes * 60)
+        if event.at - self.forwards_expired_at >= 60.0:  # sweep old batches once a minute
+            self.forwards_expired_at = event.at
+            self.store.expire_forward_batches(event.at - p.batch_window_minutes * 60)
         chats = self.store.add_forward(
             event.sender, event.forward_batch, event.conversation, event.at
         )
@@ -216,14 +236,11 @@ class MessageChecks(EngineCore):
         event: MessageSent,
         s_minor: bool,
         minor: str,
-        conn: ConnectionRecord,
+        age: float,
         out: list[Decision],
     ) -> None:
+        """Rule 4 (b)-(d) for a send from a contact of ``age`` seconds to ``minor``."""
         at, sender = event.at, event.sender
-        since = conn.decided_at if conn.decided_at is not None else conn.requested_at
-        age = at - since
-        if age >= self.notice_horizon:  # an established contact: nothing to check
-            return
         p = self.policy.notices
         m_rec = self.store.account(minor)
         young = self.is_young_minor(m_rec, at)

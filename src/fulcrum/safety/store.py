@@ -102,6 +102,7 @@ class SafetyStore(Protocol):
 
     def is_blocked(self, blocker: str, blocked: str) -> bool: ...
     def add_block(self, blocker: str, blocked: str, at: float) -> None: ...
+    def has_blocked_anyone(self, blocker: str) -> bool: ...
 
     def pair(self, sender: str, recipient: str) -> PairActivity | None: ...
     def put_pair(self, activity: PairActivity) -> None: ...
@@ -141,6 +142,7 @@ class InMemorySafetyStore:
         self._connections: dict[tuple[str, str], ConnectionRecord] = {}
         self._contacts: dict[str, set[str]] = {}
         self._blocks: set[tuple[str, str]] = set()
+        self._blockers: set[str] = set()
         self._pairs: dict[tuple[str, str], PairActivity] = {}
         self._minor_chats: dict[str, set[str]] = {}
         self._signals: dict[str, AdultSignals] = {}
@@ -184,6 +186,10 @@ class InMemorySafetyStore:
 
     def add_block(self, blocker: str, blocked: str, at: float) -> None:
         self._blocks.add((blocker, blocked))
+        self._blockers.add(blocker)
+
+    def has_blocked_anyone(self, blocker: str) -> bool:
+        return blocker in self._blockers
 
     def pair(self, sender: str, recipient: str) -> PairActivity | None:
         return self._pairs.get((sender, recipient))
