@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fulcrum.cli.account import account_app, device_app
+from fulcrum.cli.audit import audit_app
 from fulcrum.cli.contacts import contact_app
 from fulcrum.cli.demo import demo
 from fulcrum.cli.matching import bank_app, custodian_app
@@ -27,6 +28,7 @@ app.add_typer(group_app, name="group")
 app.add_typer(bank_app, name="bank")
 app.add_typer(custodian_app, name="custodian")
 app.add_typer(contact_app, name="contact")
+app.add_typer(audit_app, name="audit")
 
 
 if __name__ == "__main__":
