@@ -38,20 +38,36 @@ def send(
 
 def sync(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    watch: Annotated[
+        float | None,
+        typer.Option("--watch", help="Stay connected for SECONDS, printing messages as pushed"),
+    ] = None,
     server: ServerOpt = None,
     home: HomeOpt = DEFAULT_HOME,
 ) -> None:
     """Fetch, decrypt, verify and acknowledge new messages, then print them."""
 
+    def show(rows: list[dict[str, object]]) -> None:
+        if as_json:
+            for row in rows:
+                typer.echo(json.dumps(row, sort_keys=True))
+        else:
+            print_outcomes(rows)
+
     async def go(client: FulcrumClient) -> list[dict[str, object]]:
-        return [outcome_json(client, o) for o in await client.sync()]
+        rows = [outcome_json(client, o) for o in await client.sync()]
+        if watch is not None:
+            show(rows)
+            await client.listen(
+                lambda outcomes: show([outcome_json(client, o) for o in outcomes]),
+                duration=watch,
+            )
+            return []
+        return rows
 
     rows = with_client(home, server, go)
-    if as_json:
-        for row in rows:
-            typer.echo(json.dumps(row, sort_keys=True))
-        return
-    print_outcomes(rows)
+    if watch is None:
+        show(rows)
 
 
 def print_outcomes(rows: list[dict[str, object]]) -> None:

@@ -7,6 +7,7 @@ and a retried send keeps its message id (the server de-duplicates).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import mimetypes
@@ -25,7 +26,7 @@ from fulcrum.client.core import (
 from fulcrum.client.home import DeviceHome, DeviceState, HomeError, outbox_entry
 from fulcrum.client.layers import ReceiveLayer, SendLayer
 from fulcrum.client.standard import LayerSet, standard_layers
-from fulcrum.client.transport import HttpTransport
+from fulcrum.client.transport import HttpTransport, ServerUnreachable
 from fulcrum.e2ee import DeviceAccount, OlmSessions, seal_attachment
 from fulcrum.e2ee.content import AttachmentKey
 from fulcrum.encoding import b64d, parse_json_object
@@ -376,6 +377,44 @@ class FulcrumClient:
         digest = hashlib.sha256(data).hexdigest()
         safe = "".join(c for c in key.name if c.isalnum() or c in "._-")[:80] or "file"
         return self.home.files_dir / f"{digest[:16]}-{safe}"
+
+    async def listen(
+        self,
+        on_outcomes: Callable[[list[SyncOutcome]], None],
+        *,
+        duration: float | None = None,
+        reconnect_after: float = 1.0,
+    ) -> None:
+        """Stay connected to the push channel and sync whenever the server says something was
+        queued (and once on connect, for anything queued while offline). Reconnects with backoff;
+        returns after ``duration`` seconds when one is given."""
+        import websockets
+
+        url = "ws" + self.state.server.removeprefix("http") + api.API_PREFIX + "/ws"
+        headers = {"Authorization": f"Bearer {self.state.token}"}
+        loop = asyncio.get_running_loop()
+        deadline = None if duration is None else loop.time() + duration
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - loop.time())
+
+        delay = reconnect_after
+        while deadline is None or loop.time() < deadline:
+            try:
+                async with websockets.connect(url, additional_headers=headers) as ws:
+                    delay = reconnect_after
+                    while True:
+                        raw = await asyncio.wait_for(ws.recv(), timeout=left())
+                        event = json.loads(raw)
+                        if event.get("type") == "queued" or event.get("unacked", 0) > 0:
+                            on_outcomes(await self.sync())
+            except TimeoutError:
+                return
+            except (OSError, websockets.WebSocketException) as exc:
+                if deadline is not None and loop.time() + delay >= deadline:
+                    raise ServerUnreachable(f"push channel closed: {exc}") from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _replenish_keys(self) -> None:
         count = await self.transport.key_count()

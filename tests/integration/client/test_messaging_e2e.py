@@ -163,3 +163,23 @@ async def test_no_plaintext_in_database_or_logs(
     assert blobs  # the scan saw the database
     assert MARKER.encode() not in blobs
     assert MARKER not in caplog.text
+
+
+async def test_push_channel_delivers_while_connected(world: World) -> None:
+    import asyncio
+
+    alice, bob = await world.user("alice"), await world.user("bob")
+    got: list[str] = []
+
+    def collect(outcomes: list[object]) -> None:
+        got.extend(texts(outcomes))
+
+    listener = asyncio.create_task(bob.listen(collect, duration=8.0))
+    await asyncio.sleep(0.5)
+    await alice.send_text("bob", "pushed to you")
+    for _ in range(60):
+        if got:
+            break
+        await asyncio.sleep(0.1)
+    listener.cancel()
+    assert got == ["pushed to you"]
