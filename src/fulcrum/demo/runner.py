@@ -168,7 +168,9 @@ async def run_demo(
 ) -> DemoWorld:
     out = out or Path(tempfile.mkdtemp(prefix="fulcrum-demo-"))
     out.mkdir(parents=True, exist_ok=True)
-    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="fulcrum-demo-server-"))).start()
+    server = EmbeddedServer(
+        Path(tempfile.mkdtemp(prefix="fulcrum-demo-server-")), roles=("relay", "custodian")
+    ).start()
     world = DemoWorld(out=out, server=server)
     try:
         for title, step in steps or STEPS:
@@ -190,3 +192,7 @@ async def run_demo(
 from fulcrum.demo.steps_safety import step_minor_protection  # noqa: E402
 
 STEPS.append(("minor protection", step_minor_protection))
+
+from fulcrum.demo.steps_matching import step_private_matching  # noqa: E402
+
+STEPS.append(("private matching of known images", step_private_matching))
