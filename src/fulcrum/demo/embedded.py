@@ -11,6 +11,7 @@ from types import TracebackType
 import uvicorn
 
 from fulcrum.server.app import create_app
+from fulcrum.server.escrow import POLICY_FILE, EscrowPolicy
 from fulcrum.server.settings import ServerSettings
 
 
@@ -30,7 +31,12 @@ class EmbeddedServer:
         db_url: str | None = None,
         roles: tuple[str, ...] = ("relay",),
         port: int | None = None,
+        escrow_policy: EscrowPolicy | None = None,
     ) -> None:
+        if escrow_policy is not None:  # in-process trustees run the DKG when the app starts
+            policy_file = data_dir / "escrow" / POLICY_FILE
+            policy_file.parent.mkdir(parents=True, exist_ok=True)
+            policy_file.write_text(escrow_policy.to_toml())
         self.settings = ServerSettings(data_dir=data_dir, db_url=db_url, roles=roles)
         self.port = port or free_port()
         self.app = create_app(self.settings)

@@ -40,3 +40,7 @@ INSTALLERS.append(install_matching)
 from fulcrum.server.translog import install as install_translog  # noqa: E402
 
 INSTALLERS.append(install_translog)
+
+from fulcrum.server.escrow import install as install_escrow  # noqa: E402
+
+INSTALLERS.append(install_escrow)
