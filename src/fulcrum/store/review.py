@@ -170,12 +170,16 @@ class ReportArchive:
         return self.session.get(Report, report_id) is not None
 
     def reported_msg_ids(self, msg_ids: list[str]) -> set[str]:
-        """Which of these messages were already *chosen* in an earlier report."""
+        """Which of these messages were already chosen in an earlier verified report."""
         if not msg_ids:
             return set()
         rows = self.session.scalars(
-            select(ReportItem.msg_id).where(
-                ReportItem.msg_id.in_(msg_ids), ReportItem.chosen.is_(True)
+            select(ReportItem.msg_id)
+            .join(Report, Report.report_id == ReportItem.report_id)
+            .where(
+                ReportItem.msg_id.in_(msg_ids),
+                ReportItem.chosen.is_(True),
+                Report.verified.is_(True),
             )
         )
         return set(rows)
