@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import World
 
 from fulcrum.safety import Action, Blocked, RuleId, Surface, parse_policy
+
+from .world import World
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, MIN, World, of, refused
 
 from fulcrum.safety import (
     AccountLinked,
@@ -16,6 +15,8 @@ from fulcrum.safety import (
     SafetyEngine,
     parse_policy,
 )
+
+from .world import DAY, MIN, World, of, refused
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HOUR, World, of, refused
 
 from fulcrum.safety import (
     Action,
@@ -15,6 +14,8 @@ from fulcrum.safety import (
     RuleId,
     parse_policy,
 )
+
+from .world import HOUR, World, of, refused
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, HOUR, World
 
 from fulcrum.safety import (
     AccountLinked,
@@ -14,6 +13,8 @@ from fulcrum.safety import (
     MessageSent,
     parse_policy,
 )
+
+from .world import DAY, HOUR, World
 
 pytestmark = pytest.mark.unit
 FLAGS = {Action.REFUSE, Action.RESTRICT, Action.QUEUE_REVIEW}

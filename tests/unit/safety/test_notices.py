@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, HOUR, MIN, World, of
 
 from fulcrum.safety import Action, MessageSent, NoticeKind, RuleId
+
+from .world import DAY, HOUR, MIN, World, of
 
 pytestmark = pytest.mark.unit
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DAY, World
 from hypothesis import given
 from hypothesis import strategies as st
 
 from fulcrum.safety import Action, NoDetector, RuleId, SkinToneDetector, blur_for_minor
 from fulcrum.safety.windows import DistinctWindow, SlidingCount
+
+from .world import DAY, World
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAY, HOUR, World, of, refused
 
 from fulcrum.safety import (
     AccountBanned,
@@ -19,6 +18,8 @@ from fulcrum.safety import (
     RuleId,
     parse_policy,
 )
+
+from .world import DAY, HOUR, World, of, refused
 
 pytestmark = pytest.mark.unit
 
