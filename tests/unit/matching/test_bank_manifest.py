@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from threatexchange.signal_type.pdq.signal import PdqSignal
 
 from fulcrum.hazmat.signing import SigningKey
 from fulcrum.matching import (
@@ -40,6 +39,9 @@ def _flip(h: bytes, n: int) -> bytes:
 
 
 def test_hash_list_round_trip_uses_threatexchange_pdq_hex() -> None:
+    pytest.importorskip("threatexchange")
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+
     listings = [
         SourceListing(_hash(), "hotline-a", "x1", ("csam", "v2")),
         SourceListing(_hash(), "b", "y"),

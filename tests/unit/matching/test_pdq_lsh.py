@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
-from threatexchange.signal_type.pdq.pdq_hasher import pdq_from_bytes
-from threatexchange.signal_type.pdq.pdq_utils import simple_distance
 
 from fulcrum.matching import ImageDecodeError, MatchingParams, PdqHash, hash_image_bytes, lsh_keys
 from fulcrum.matching.lsh import bit_positions
@@ -23,6 +21,10 @@ pytestmark = pytest.mark.unit
 
 
 def test_hex_and_distance_match_threatexchange() -> None:
+    pytest.importorskip("threatexchange")
+    from threatexchange.signal_type.pdq.pdq_hasher import pdq_from_bytes
+    from threatexchange.signal_type.pdq.pdq_utils import simple_distance
+
     a, b = png(sample("astronaut")), png(sample("coffee"))
     ours_a, ours_b = hash_image_bytes(a)[0], hash_image_bytes(b)[0]
     tx_a, q_a = pdq_from_bytes(a)
