@@ -16,7 +16,8 @@ from fulcrum.safety.decisions import (
     RuleStats,
     refused,
 )
-from fulcrum.safety.engine import SafetyEngine, Surface
+from fulcrum.safety.discovery import Surface
+from fulcrum.safety.engine import SafetyEngine
 from fulcrum.safety.errors import PolicyError, SafetyError, SafetyInputError
 from fulcrum.safety.events import (
     EVENT_TYPES,

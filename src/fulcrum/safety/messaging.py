@@ -241,6 +241,8 @@ class MessageChecks(EngineCore):
     ) -> None:
         """Rule 4 (b)-(d) for a send from a contact of ``age`` seconds to ``minor``."""
         at, sender = event.at, event.sender
+        if self.family(self.store.account(sender), minor):
+            return  # guardian-confirmed family: no new-contact notices
         p = self.policy.notices
         m_rec = self.store.account(minor)
         young = self.is_young_minor(m_rec, at)

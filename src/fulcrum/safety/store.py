@@ -102,6 +102,7 @@ class SafetyStore(Protocol):
 
     def is_blocked(self, blocker: str, blocked: str) -> bool: ...
     def add_block(self, blocker: str, blocked: str, at: float) -> None: ...
+
     # Optional, not part of the protocol: ``has_blocked_anyone(blocker) -> bool`` lets the engine
     # skip the block look-up on most sends (InMemorySafetyStore has it).
 

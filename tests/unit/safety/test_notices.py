@@ -155,3 +155,12 @@ def test_group_messages_notify_about_suspicious_adults_only(world: World) -> Non
     group = MessageSent("bob", ("amy", "zoe"), "team", world.now + 200, is_group=True)
     [d] = of(world.engine.check_message(group), Action.SAFETY_NOTICE, "R4a-suspicious-adult-notice")
     assert d.notify == "zoe"  # amy blocked bob herself: no notice to her
+
+
+def test_family_link_suppresses_new_contact_notices(world: World) -> None:
+    from fulcrum.safety import AccountLinked, LinkKind
+
+    new_contact(world, days_ago=0.5)
+    world.engine.record(AccountLinked("bob", "amy", world.now, LinkKind.FAMILY))
+    assert burst(world, 25, 1.0, world.now) == []
+    assert world.send("bob", "amy", has_media=True, at=world.now + 60) == []
