@@ -10,6 +10,7 @@ from fulcrum.cli.contacts import contact_app
 from fulcrum.cli.demo import demo
 from fulcrum.cli.matching import bank_app, custodian_app
 from fulcrum.cli.messages import group_app, send, sync
+from fulcrum.cli.reports import report, review_app, reviewer_app
 from fulcrum.cli.serve import serve
 
 app = typer.Typer(
@@ -29,6 +30,9 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(custodian_app, name="custodian")
 app.add_typer(contact_app, name="contact")
 app.add_typer(audit_app, name="audit")
+app.command("report")(report)
+app.add_typer(review_app, name="review")
+app.add_typer(reviewer_app, name="reviewer")
 
 
 if __name__ == "__main__":

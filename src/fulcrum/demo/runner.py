@@ -169,7 +169,8 @@ async def run_demo(
     out = out or Path(tempfile.mkdtemp(prefix="fulcrum-demo-"))
     out.mkdir(parents=True, exist_ok=True)
     server = EmbeddedServer(
-        Path(tempfile.mkdtemp(prefix="fulcrum-demo-server-")), roles=("relay", "custodian")
+        Path(tempfile.mkdtemp(prefix="fulcrum-demo-server-")),
+        roles=("relay", "review", "custodian"),
     ).start()
     world = DemoWorld(out=out, server=server)
     try:
@@ -196,3 +197,7 @@ STEPS.append(("minor protection", step_minor_protection))
 from fulcrum.demo.steps_matching import step_private_matching  # noqa: E402
 
 STEPS.append(("private matching of known images", step_private_matching))
+
+from fulcrum.demo.steps_franking import step_franking_report  # noqa: E402
+
+STEPS.append(("verifiable abuse reports", step_franking_report))
