@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 
-from fulcrum.server.errors import ApiError
+from fulcrum.server.errors import ApiError, error_responses
 from fulcrum.server.escrow.council import EpochRecord, TrusteeCouncil
 from fulcrum.server.escrow.policy import DEFAULT_POLICY, EscrowPolicy, PolicyError
 from fulcrum.server.state import RelayState, relay_state
@@ -33,7 +33,7 @@ def council_for(state: RelayState) -> TrusteeCouncil | None:
 def _router() -> APIRouter:
     router = APIRouter(prefix="/escrow", tags=["escrow"])
 
-    @router.get("/epoch-key", response_model=EpochKeyOut)
+    @router.get("/epoch-key", response_model=EpochKeyOut, responses=error_responses(404))
     def escrow_epoch_key(request: Request) -> EpochKeyOut:
         """The current epoch key, its trustee signatures and its cosigned log inclusion proof."""
         council = relay_state(request.app).features.get(FEATURE)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from fulcrum.encoding import b64e
-from fulcrum.server.errors import ApiError, invalid, not_found
+from fulcrum.server.errors import ApiError, error_responses, invalid, not_found
 from fulcrum.server.state import relay_state
 from fulcrum.server.translog import CheckpointRefused, TransparencyLog, transparency_log
 from fulcrum.translog import ProofError
@@ -32,7 +32,9 @@ def _log(request: Request) -> TransparencyLog:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/log", tags=["log"])
 
-    @router.get("/checkpoint", response_class=PlainTextResponse)
+    @router.get(
+        "/checkpoint", response_class=PlainTextResponse, responses=error_responses(404, 503)
+    )
     def log_checkpoint(request: Request) -> PlainTextResponse:
         """The latest checkpoint as a signed note with its witness cosignatures."""
         try:
@@ -41,7 +43,7 @@ def build_router() -> APIRouter:
             raise ApiError(503, "checkpoint_refused", str(exc)) from exc
         return PlainTextResponse(note.decode("utf-8"))
 
-    @router.get("/keys", response_model=LogKeys)
+    @router.get("/keys", response_model=LogKeys, responses=error_responses(404))
     def log_keys(request: Request) -> LogKeys:
         """The log's verifier key and its witnesses' keys (pin them; fetching is TOFU)."""
         log = _log(request)
@@ -52,7 +54,7 @@ def build_router() -> APIRouter:
             min_witnesses=log.min_witnesses,
         )
 
-    @router.get("/entries", response_model=LogEntries)
+    @router.get("/entries", response_model=LogEntries, responses=error_responses(404))
     def log_entries(
         request: Request, start: int = Query(ge=0), end: int = Query(ge=0)
     ) -> LogEntries:
@@ -62,7 +64,9 @@ def build_router() -> APIRouter:
         end = min(end, start + MAX_ENTRIES_PER_PAGE)
         return LogEntries(start=start, entries=[b64e(e) for e in _log(request).entries(start, end)])
 
-    @router.get("/proof/inclusion", response_model=InclusionProofOut)
+    @router.get(
+        "/proof/inclusion", response_model=InclusionProofOut, responses=error_responses(404)
+    )
     def log_inclusion_proof(
         request: Request, index: int = Query(ge=0), size: int = Query(ge=1)
     ) -> InclusionProofOut:
@@ -78,7 +82,9 @@ def build_router() -> APIRouter:
             index=index, size=size, leaf_hash=b64e(leaf), proof=[b64e(p) for p in proof]
         )
 
-    @router.get("/proof/consistency", response_model=ConsistencyProofOut)
+    @router.get(
+        "/proof/consistency", response_model=ConsistencyProofOut, responses=error_responses(404)
+    )
     def log_consistency_proof(
         request: Request,
         from_size: int = Query(alias="from", ge=0),
