@@ -15,16 +15,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "openapi.json"
-ALL_BUILT_ROLES = ("relay",)
 
 
 def current_openapi() -> dict[str, Any]:
     from fulcrum.server import create_app
+    from fulcrum.server.routes import ROLE_ROUTERS
     from fulcrum.server.settings import ServerSettings
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = ServerSettings.model_validate(
-            {"data_dir": Path(tmp), "roles": ALL_BUILT_ROLES, "environment": "development"}
+            {"data_dir": Path(tmp), "roles": tuple(ROLE_ROUTERS), "environment": "development"}
         )
         app = create_app(settings)
         try:

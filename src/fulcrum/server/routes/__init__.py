@@ -25,6 +25,7 @@ def router_for(role: str) -> APIRouter:
     except KeyError:
         raise ValueError(f"role {role!r} has no router in this build") from None
 
+
 from fulcrum.server.routes import custodian  # noqa: E402
 
 ROLE_ROUTERS["custodian"] = custodian.build_router

@@ -198,7 +198,7 @@ def search_directory(
     return DirectoryResults(accounts=shown)
 
 
-@router.get("/safety/stats", response_model=RuleStatsOut)
+@router.get("/safety/stats", response_model=RuleStatsOut, responses=error_responses(422))
 def safety_stats(request: Request, days: int = Query(default=30, ge=1, le=366)) -> RuleStatsOut:
     """Public aggregate counts of rule decisions per rule and action (no accounts, no events)."""
     service = service_of(request)
