@@ -65,6 +65,7 @@ async def _pair(c: httpx.AsyncClient, idx: int, messages: int, body: bytes) -> i
             "msg_id": b64e(secrets.token_bytes(16)),
             "conv": f"dm:{min(a, b)}:{max(a, b)}",
             "body": b64e(body),
+            "commitment": b64e(secrets.token_bytes(32)),  # franking commitment slot
             "recipients": [{"account": b, "device_id": b_dev, "type": 1, "body": b64e(body[:96])}],
         }
         for _ in range(messages)
