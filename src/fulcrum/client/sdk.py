@@ -356,6 +356,10 @@ class FulcrumClient:
             return self.core._reject(item, str(exc))
         if not isinstance(opened, Opened):
             return opened
+        for preparer in self.layers.preparers:
+            hook = getattr(preparer, "prepare_receive", None)
+            if hook is not None:
+                await hook(self, item, opened.payload)
         blobs = {}
         for key in opened.payload.attachments:
             if key.attachment_id in item.attachments:

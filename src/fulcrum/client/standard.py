@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from fulcrum.client.layers import ReceiveLayer, SendLayer
 from fulcrum.e2ee.content import AttachmentKey
+from fulcrum.e2ee.payload import RatchetPayload
+from fulcrum.wire.api import QueueItem
 
 if TYPE_CHECKING:
     from fulcrum.client.sdk import FulcrumClient
@@ -25,6 +27,16 @@ class Preparer(Protocol):
         self, client: FulcrumClient, attachments: Sequence[tuple[AttachmentKey, bytes]]
     ) -> None:
         """Fetch what the pure layers need; keep it in ``client.core.layer_state[name]``."""
+
+
+class ReceivePreparer(Preparer, Protocol):
+    """A preparer that also runs before a received message is verified (optional method: the
+    SDK calls ``prepare_receive`` on every preparer that has one)."""
+
+    async def prepare_receive(
+        self, client: FulcrumClient, item: QueueItem, payload: RatchetPayload
+    ) -> None:
+        """Fetch what the receive layers need for this message (e.g. an older epoch key)."""
 
 
 @dataclass
@@ -54,3 +66,7 @@ FACTORIES.append(add_franking)
 from fulcrum.client.matching_layer import add_matching  # noqa: E402
 
 FACTORIES.append(add_matching)
+
+from fulcrum.client.escrow_layer import add_escrow  # noqa: E402
+
+FACTORIES.append(add_escrow)

@@ -146,6 +146,7 @@ async def test_group_add_rule(world: World) -> None:
 
 async def forward(client: FulcrumClient, peer: str, count: int, batch: str) -> None:
     await client._ensure_sessions([peer, client.core.account])
+    await client._prepare([])  # the escrow preparer fetches the epoch key
     envelope = client.core.compose_direct(peer, b"fwd", client.clock())
     ext = {**envelope.extensions, "forward_count": count, "forward_batch": batch}
     await client._send(envelope.model_copy(update={"extensions": ext}))

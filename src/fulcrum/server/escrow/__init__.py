@@ -8,7 +8,7 @@ and serves ``GET /v1/escrow/epoch-key``. Without a policy the endpoint answers 4
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 
 from fulcrum.server.errors import ApiError, error_responses
 from fulcrum.server.escrow.council import EpochRecord, TrusteeCouncil
@@ -34,12 +34,21 @@ def _router() -> APIRouter:
     router = APIRouter(prefix="/escrow", tags=["escrow"])
 
     @router.get("/epoch-key", response_model=EpochKeyOut, responses=error_responses(404))
-    def escrow_epoch_key(request: Request) -> EpochKeyOut:
-        """The current epoch key, its trustee signatures and its cosigned log inclusion proof."""
+    def escrow_epoch_key(
+        request: Request, epoch: int | None = Query(default=None, ge=0, lt=2**53)
+    ) -> EpochKeyOut:
+        """An epoch key (the current one, or an earlier ``epoch`` that recipients need to verify
+        a message), its trustee signatures and its cosigned log inclusion proof. Naming an epoch
+        never starts a DKG: only epochs the trustees already keyed are served."""
         council = relay_state(request.app).features.get(FEATURE)
         if not isinstance(council, TrusteeCouncil):
             raise ApiError(404, "escrow_not_configured", "this server has no escrow policy")
-        return council.evidence(council.current())
+        if epoch is None:
+            return council.evidence(council.current())
+        record = council.record(epoch)
+        if record is None:
+            raise ApiError(404, "epoch_unknown", f"no epoch key for epoch {epoch}")
+        return council.evidence(record)
 
     return router
 
