@@ -2,7 +2,7 @@
 
 ``MatchingPreparer`` (async, before the message is composed), per image attachment (mime
 ``image/*``): fetch the custodian's manifest through the platform and verify it against the
-pinned trust roots (and, once the transparency log lands, its inclusion: ``MANIFEST_CHECKS``),
+pinned trust roots and its inclusion in the transparency log (``MANIFEST_CHECKS``),
 hash the image (pinned decode, EXIF transpose, border-trim variant, PDQ), blind its LSH keys, have
 the platform relay the batch to the custodian, verify the batch proof under the manifest's key
 and seal the bundle. ``VoucherLayer`` (pure) then puts the bundles into
@@ -11,9 +11,11 @@ quality 50 (or that do not decode) carry dummy vouchers of the same size. The cl
 learns whether an image matched.
 
 Layer state (``core.layer_state["matching"]``, persisted with the device): the account's
-matching key seed (``account_key``), optionally pinned ``trust`` roots, and the bundles waiting
-for the next send (``pending``). Trust roots come from that state (``pin_trust``) or from the
-JSON file named by ``FULCRUM_MATCHING_TRUST``; a manifest without them is refused.
+matching key seed (``account_key``), optionally pinned ``trust`` roots, the pinned log and
+witness keys (``log_keys``: ``pin_log_keys``, else pinned on first use from the first log
+evidence the platform serves), and the bundles waiting for the next send (``pending``).
+Trust roots come from that state (``pin_trust``) or from the JSON file named by
+``FULCRUM_MATCHING_TRUST``; a manifest without them is refused.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +35,18 @@ from fulcrum.encoding import b64d, b64e, canonical_json
 from fulcrum.matching import (
     AccountMatchingKey,
     BankManifest,
+    LogKeys,
+    ManifestInclusion,
     ManifestTrust,
     PdqHash,
     finalize_image_vouchers,
     hash_image_bytes,
     prepare_hash_vouchers,
+    verify_logged,
 )
-from fulcrum.matching.errors import ImageDecodeError, MatchingError
+from fulcrum.matching.errors import ImageDecodeError, ManifestError, MatchingError
 from fulcrum.wire.api import API_PREFIX
-from fulcrum.wire.matching import VOUCHERS_EXTENSION, TrustRoots
+from fulcrum.wire.matching import VOUCHERS_EXTENSION, ManifestLogOut, TrustRoots
 
 if TYPE_CHECKING:
     from fulcrum.client.sdk import FulcrumClient
@@ -49,11 +54,11 @@ if TYPE_CHECKING:
 
 NAME = "matching"
 TRUST_ENV = "FULCRUM_MATCHING_TRUST"
+MIN_WITNESSES = 2
 
-ManifestCheck = Callable[[BankManifest], None]
-# Extra checks a manifest must pass before use. The transparency-log issue appends one that
-# raises ``ManifestError`` unless the manifest (``manifest.to_log_entry_fields()``) is included
-# in the log under a verified checkpoint; until then a signature check is all there is.
+ManifestCheck = Callable[["FulcrumClient", BankManifest], Awaitable[None]]
+# Checks a signature-verified manifest must also pass before its VOPRF key is used; each raises
+# ``ManifestError`` to refuse. ``require_logged`` (below) is registered by default.
 MANIFEST_CHECKS: list[ManifestCheck] = []
 
 
@@ -77,6 +82,69 @@ def _trust(state: dict[str, Any]) -> ManifestTrust:
     raise ManifestRefused(
         "no matching trust roots are pinned (pin_trust or FULCRUM_MATCHING_TRUST)"
     )
+
+
+def pin_log_keys(client: FulcrumClient, keys: LogKeys) -> None:
+    """Pin the transparency log's key and its witnesses' keys (instead of trust on first use)."""
+    state = client.core.layer_state.setdefault(NAME, {})
+    state["log_keys"] = {
+        "log_vkey": keys.log_vkey,
+        "witness_vkeys": list(keys.witness_vkeys),
+        "min_witnesses": keys.min_witnesses,
+    }
+    client.save()
+
+
+def _log_keys(client: FulcrumClient, offered: ManifestLogOut) -> tuple[LogKeys, bool]:
+    """Pinned keys: this layer's, else those the escrow layer pinned for the same log (its
+    ``layer_state["escrow"]["log"]``), else the offered ones (first use). Never fewer than two
+    witnesses, whatever the server says."""
+    states = client.core.layer_state
+    for pinned in (states.get(NAME, {}).get("log_keys"), states.get("escrow", {}).get("log")):
+        if isinstance(pinned, dict):
+            return LogKeys(
+                str(pinned["log_vkey"]),
+                tuple(str(v) for v in pinned["witness_vkeys"]),
+                max(MIN_WITNESSES, int(pinned["min_witnesses"])),
+            ), False
+    keys = LogKeys(
+        offered.log_vkey,
+        tuple(offered.witness_vkeys),
+        max(MIN_WITNESSES, offered.min_witnesses),
+    )
+    return keys, True
+
+
+async def require_logged(client: FulcrumClient, manifest: BankManifest) -> None:
+    """Refuse a manifest that is not in the transparency log under a checkpoint cosigned by
+    the pinned witnesses (log keys are pinned on first use unless ``pin_log_keys`` ran)."""
+    try:
+        response = await client.transport.request(
+            "GET",
+            f"{API_PREFIX}/matching/manifest/log",
+            params={"digest": b64e(manifest.core_digest())},
+        )
+        offered = ManifestLogOut.model_validate_json(response.content)
+    except ApiError as exc:
+        raise ManifestError(f"the platform shows no log entry for this manifest ({exc})") from exc
+    except ValueError as exc:
+        raise ManifestError("malformed manifest log evidence") from exc
+    try:
+        keys, first_use = _log_keys(client, offered)
+        inclusion = ManifestInclusion(
+            offered.log_index,
+            b64d(offered.entry),
+            tuple(b64d(p) for p in offered.inclusion),
+            offered.checkpoint.encode("utf-8"),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ManifestError("malformed manifest log evidence or pinned log keys") from exc
+    verify_logged(manifest, inclusion, keys)
+    if first_use:
+        pin_log_keys(client, keys)
+
+
+MANIFEST_CHECKS.append(require_logged)
 
 
 def account_key(state: dict[str, Any]) -> AccountMatchingKey:
@@ -115,7 +183,7 @@ class MatchingPreparer:
             manifest = BankManifest.from_bytes(response.content)
             manifest.verify(_trust(state))
             for check in MANIFEST_CHECKS:
-                check(manifest)
+                await check(client, manifest)
         except MatchingError as exc:
             raise ManifestRefused(f"bank manifest refused: {exc}") from exc
         return manifest

@@ -26,6 +26,14 @@ from fulcrum.matching.errors import (
     VoucherFloodError,
     VoucherFormatError,
 )
+from fulcrum.matching.logged import (
+    MATCHING_BANK_ID,
+    LogKeys,
+    ManifestInclusion,
+    log_entry,
+    source_signature_check,
+    verify_logged,
+)
 from fulcrum.matching.lsh import MatchingParams, lsh_keys
 from fulcrum.matching.manifest import BankManifest, ManifestTrust, merkle_root
 from fulcrum.matching.pdq import PdqHash, hamming, hash_image_bytes
@@ -46,6 +54,7 @@ from fulcrum.matching.voucher import (
 from fulcrum.matching.wire import VoucherBundle, bundle_bytes
 
 __all__ = [
+    "MATCHING_BANK_ID",
     "AccountMatchingKey",
     "AdmissionReport",
     "BankEntry",
@@ -58,7 +67,9 @@ __all__ = [
     "EvaluationRejected",
     "HashBank",
     "ImageDecodeError",
+    "LogKeys",
     "ManifestError",
+    "ManifestInclusion",
     "ManifestTrust",
     "MatchPolicy",
     "MatchingError",
@@ -81,9 +92,12 @@ __all__ = [
     "generation_at",
     "hamming",
     "hash_image_bytes",
+    "log_entry",
     "lsh_keys",
     "merkle_root",
     "parse_hash_list",
     "prepare_hash_vouchers",
     "prepare_image_vouchers",
+    "source_signature_check",
+    "verify_logged",
 ]

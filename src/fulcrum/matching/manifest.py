@@ -1,7 +1,9 @@
 """The custodian's signed, per-epoch bank manifest, and the roots it commits to.
 
-Canonical bytes are RFC 8785 JSON of the unsigned fields; the custodian and each source sign
-``domain_message("fulcrum/match/manifest/v1", canonical_bytes)`` with Ed25519.
+Canonical bytes are RFC 8785 JSON of the unsigned fields and ``core_digest`` is their SHA-256;
+the custodian and each source sign ``domain_message("fulcrum/match/manifest/v2", core_digest)``
+with Ed25519. Signing the digest lets a log auditor check the source co-signatures of a logged
+``BankManifest`` entry (which carries the digest, not the manifest) with the sources' keys alone.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from fulcrum.matching.errors import ManifestError
 from fulcrum.matching.lsh import MatchingParams
 
 MANIFEST_VERSION = 1
-_SIGN_LABEL = "fulcrum/match/manifest/v1"
+_SIGN_LABEL = "fulcrum/match/manifest/v2"
 _INT_FIELDS = ("epoch", "k", "m", "s", "account_threshold", "review_capacity", "entry_count")
 _BYTES_FIELDS = {
     "voprf_public_key": 32,
@@ -34,6 +36,13 @@ _BYTES_FIELDS = {
     "tag_table_root": 32,
     "custodian_key": 32,
 }
+
+
+def manifest_signed_message(core_digest: bytes) -> bytes:
+    """What the custodian and the sources sign for the manifest with this core digest."""
+    if len(core_digest) != 32:
+        raise ManifestError("a manifest digest is 32 bytes")
+    return domain_message(_SIGN_LABEL, core_digest)
 
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
@@ -104,10 +113,15 @@ class BankManifest:
         """The bytes everyone signs (and the transparency log records)."""
         return canonical_json(self._core())
 
+    def core_digest(self) -> bytes:
+        """SHA-256 of the canonical unsigned fields: what the log entry and signatures name."""
+        return sha256(self.canonical_bytes())
+
     def signed_message(self) -> bytes:
-        return domain_message(_SIGN_LABEL, self.canonical_bytes())
+        return manifest_signed_message(self.core_digest())
 
     def digest(self) -> bytes:
+        """SHA-256 of the whole signed manifest (signatures included)."""
         return sha256(self.to_bytes())
 
     def to_log_entry_fields(self) -> dict[str, Any]:

@@ -46,3 +46,18 @@ class TrustRoots(WireModel):
             {n: VerifyKey(b64d(k, length=32)) for n, k in self.source_keys.items()},
             self.min_source_signatures,
         )
+
+
+class ManifestLogOut(WireModel):
+    """Where the platform logged a bank manifest: the entry (canonical bytes), its RFC 9162
+    inclusion proof for the checkpoint's size, and the cosigned checkpoint note. The log and
+    witness keys are included for clients that pin on first use; clients with pinned keys
+    ignore them."""
+
+    log_index: int = Field(ge=0)
+    entry: B64
+    inclusion: list[B64]
+    checkpoint: str
+    log_vkey: str
+    witness_vkeys: list[str]
+    min_witnesses: int = Field(ge=1)

@@ -130,3 +130,38 @@ async def test_voucher_flood_is_rate_limited(users: Users, tmp_path: Path) -> No
             await frank.send_text("grace", "two", paths[2:])
     finally:
         matching.bundle_limit = before
+
+
+async def test_manifest_not_in_the_log_is_refused(users: Users, tmp_path: Path) -> None:
+    from fulcrum.client.matching_layer import pin_log_keys
+    from fulcrum.matching import LogKeys
+    from fulcrum.server.matching import ManifestLog
+    from fulcrum.translog import CosignatureSigner, NoteSigner
+
+    heidi = await users.user("heidi")
+    await users.user("ivan")
+    path = _write(tmp_path, "h.jpg", jpeg(generated(41)))
+    # Logged: accepted, and the log keys are pinned on first use.
+    await heidi.send_text("ivan", "logged", [path])
+    pinned = heidi.core.layer_state["matching"]["log_keys"]
+    assert len(pinned["witness_vkeys"]) == 3
+    matching = matching_of(users.server)
+    real_log = matching.manifest_log
+    try:
+        # The platform serves a manifest that is not in its log: refused, nothing sent.
+        matching.manifest_log = ManifestLog(lambda: None)
+        with pytest.raises(ManifestRefused, match="no log entry"):
+            await heidi.send_text("ivan", "unlogged", [path])
+    finally:
+        matching.manifest_log = real_log
+    # Evidence under a log key other than the pinned one: refused.
+    judy = await users.user("judy")
+    other = NoteSigner("fulcrum.example/log", SigningKey(b"\x0b" * 32)).verifier().vkey
+    witnesses = tuple(
+        CosignatureSigner(f"w{i}.example", SigningKey(bytes([12 + i]) * 32)).verifier().vkey
+        for i in range(3)
+    )
+    pin_log_keys(judy, LogKeys(other, witnesses, 2))
+    with pytest.raises(ManifestRefused, match="does not verify"):
+        await judy.send_text("ivan", "wrong log", [path])
+    await heidi.send_text("ivan", "logged again", [path])

@@ -12,6 +12,10 @@
 * ``releases/<epoch>.manifest.json`` (signed manifest) and ``releases/<epoch>.table`` (tag table).
 * ``trust.json``: the public trust roots clients pin (custodian key, source keys).
 
+``on_publish`` listeners get each new manifest: with the platform in the same process, it is
+appended to the transparency log there; a separate custodian's manifests are logged by the
+platform when it first fetches them (``fulcrum.server.matching.manifest_log``).
+
 Admission (>= 2 independent sources within PDQ distance 16) is ``HashBank.admission``.
 """
 
@@ -22,6 +26,7 @@ import os
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +122,9 @@ class CustodianState:
         self._lock = threading.RLock()
         self._loaded: _Loaded | None = None
         self._loaded_stamp: float = -1.0
+        # Called with each newly published (fully co-signed) manifest, e.g. to append it to
+        # the transparency log when the platform runs in this process.
+        self.on_publish: list[Callable[[BankManifest], object]] = []
         root.mkdir(parents=True, exist_ok=True)
         secrets_path = root / "secrets.json"
         if not secrets_path.exists():
@@ -280,10 +288,11 @@ class CustodianState:
                 self.root / "trust.json",
                 TrustRoots.from_trust(self.trust()).model_dump_json().encode(),
             )
-            # The transparency log (when it lands) gets ``manifest.to_log_entry_fields()`` here.
             _write(self.root / "config.json", json.dumps({"epoch": epoch, **params}).encode())
             self._loaded = None
-            return manifest
+        for listener in self.on_publish:
+            listener(manifest)
+        return manifest
 
     def rotate(self) -> BankManifest:
         """Move to the next epoch: new VOPRF key and LSH seed, rebuilt table."""

@@ -22,6 +22,7 @@ from fulcrum.matching.account import WRAP_BYTES, AccountShares
 from fulcrum.matching.errors import VoucherFloodError, VoucherFormatError
 from fulcrum.matching.platform import _Account, _Match
 from fulcrum.server.matching.link import CustodianLink
+from fulcrum.server.matching.manifest_log import ManifestLog
 from fulcrum.store.matching import MatchLedger, StoredMatch
 
 _BUNDLE_EPOCH = struct.Struct(">4sBQ")
@@ -95,8 +96,10 @@ class PlatformMatching:
         policy: MatchPolicy | None = None,
         max_images: int = DEFAULT_MAX_IMAGES,
         manifest_ttl: float = 0.0,
+        manifest_log: ManifestLog | None = None,
     ) -> None:
         self.link = link
+        self.manifest_log = manifest_log
         self.policy = policy or MatchPolicy()
         self.bundle_limit = RateLimiter(max_images)
         self.evaluate_limit = RateLimiter(max_images)
@@ -124,6 +127,8 @@ class PlatformMatching:
                 manifest = self._manifest[2]
             else:
                 manifest = BankManifest.from_bytes(raw)
+                if self.manifest_log is not None:  # the platform logs every manifest it serves
+                    self.manifest_log.record(manifest)
             self._manifest = (now, raw, manifest)
             return raw, manifest
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 
+from fulcrum.matching import BankManifest
 from fulcrum.matching.errors import MatchingError
 from fulcrum.server.auth import bearer
 from fulcrum.server.custodian import CustodianState, NoRelease
@@ -39,9 +40,18 @@ def custodian_state(app: Any) -> CustodianState:
     found = state.features.get("custodian")
     if found is None:
         found = CustodianState(state.settings.data_dir / "custodian")
+        found.on_publish.append(lambda manifest: _log_manifest(app, manifest))
         state.features["custodian"] = found
     assert isinstance(found, CustodianState)
     return found
+
+
+def _log_manifest(app: Any, manifest: BankManifest) -> None:
+    """With the platform in this process, append the new manifest to its transparency log."""
+    matching = relay_state(app).features.get("matching")
+    manifest_log = getattr(matching, "manifest_log", None)
+    if manifest_log is not None:
+        manifest_log.record(manifest)
 
 
 def _operator(
