@@ -99,7 +99,8 @@ def test_agency_quotas_computed_from_the_log() -> None:
     assert codes(opening, log_with(opening, *earlier[:19])) == []  # 20 incl. this one: at quota
     others = [
         opening_for(make_warrant(warrant_id=warrant_id_for("XA", "police-b", f"b-{i}"),
-                                 agency="police-b")).registration_entry(time=T0, approvals_required=3)
+                                 agency="police-b"))
+        .registration_entry(time=T0, approvals_required=3)
         for i in range(5)
     ]  # fmt: skip
     assert codes(opening, log_with(opening, *earlier[:19], *others)) == []  # other agency
@@ -123,3 +124,17 @@ def test_any_of_explains_every_alternative() -> None:
     assert "too-many-targets" in refusal.detail and "retrospective" in refusal.detail
     assert AnyOf(MaxTargets(5), MaxTargets(1)).check(w, AccessUsage.from_entries([])) == ()
     assert AgencyWarrantQuota(0).check(w, AccessUsage.from_entries([])) == ()
+
+
+def test_lifecycle_denied_when_quorum_unreachable() -> None:
+    from fulcrum.access import Stage, WarrantCase
+
+    opening = opening_for(make_warrant(targets=["a", "b", "c", "d"]))
+    case = WarrantCase(opening.signed.warrant.warrant_id, frozenset({"t1", "t2", "t3"}), 2)
+    case, _ = case.register(opening, T0)
+    for t in ("t1", "t2"):
+        d = decide(opening, trustee_id=t, policy=default_policy(),
+                   log_entries=log_with(opening), now=T0 + 1)  # fmt: skip
+        case, entry = case.decide(d, T0 + 1)
+        assert entry is None
+    assert case.stage is Stage.DENIED and case.denials == {"t1", "t2"}
