@@ -38,11 +38,13 @@ from fulcrum.matching.lsh import MatchingParams, lsh_keys
 from fulcrum.matching.manifest import BankManifest, ManifestTrust, merkle_root
 from fulcrum.matching.pdq import PdqHash, hamming, hash_image_bytes
 from fulcrum.matching.platform import (
+    AccountState,
     BundleObservation,
     MatchPolicy,
     PlatformMatcher,
     ReviewItem,
     ThresholdReached,
+    VerifiedMatch,
 )
 from fulcrum.matching.tagtable import TableEntry, TagTable
 from fulcrum.matching.voucher import (
@@ -56,6 +58,7 @@ from fulcrum.matching.wire import VoucherBundle, bundle_bytes
 __all__ = [
     "MATCHING_BANK_ID",
     "AccountMatchingKey",
+    "AccountState",
     "AdmissionReport",
     "BankEntry",
     "BankError",
@@ -82,6 +85,7 @@ __all__ = [
     "TableEntry",
     "TagTable",
     "ThresholdReached",
+    "VerifiedMatch",
     "VoucherBundle",
     "VoucherFloodError",
     "VoucherFormatError",

@@ -5,7 +5,8 @@ review material only once an account reaches the threshold of verified matches.
     result = matcher.process_bundle(account, image_id, bundle_bytes, now)
     if isinstance(result, ThresholdReached): queue result.items for human review
 
-State is in memory (a storage interface comes with the server wiring). Nothing is returned to
+State is in memory per account; ``load_account`` / ``account_state`` / ``forget_account``
+move it to and from storage between bundles (the server keeps it in SQL). Nothing is returned to
 the client either way.
 """
 
@@ -73,21 +74,38 @@ class BundleObservation:
     verified: bool
 
 
-@dataclass
-class _Match:
+@dataclass(frozen=True)
+class VerifiedMatch:
+    """One verified match of an account: what the platform keeps to rebuild the account key
+    later (the image's account-key shares and its sealed review material)."""
+
     image_id: str
     entry_id: str
     distance: int
     at: int
-    shares: AccountShares
-    review_sealed: bytes
+    shares: AccountShares = field(repr=False)
+    review_sealed: bytes = field(repr=False)
     epoch: int = 0  # the epoch whose review AAD sealed ``review_sealed``
+
+
+_Match = VerifiedMatch  # the name earlier callers used
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """An account's per-account matcher state, for storage between bundles: its verified matches
+    (inside the window, plus released ones), the images already released and the times of the
+    bundles in the current rate window. Rebuilt account keys are not part of it (recomputed)."""
+
+    matches: tuple[VerifiedMatch, ...] = ()
+    released: frozenset[str] = frozenset()
+    sent: tuple[int, ...] = ()
 
 
 @dataclass
 class _Account:
     sent: deque[int] = field(default_factory=deque)
-    matches: list[_Match] = field(default_factory=list)
+    matches: list[VerifiedMatch] = field(default_factory=list)
     keys: dict[int, bytes] = field(default_factory=dict)
     released: set[str] = field(default_factory=set)
 
@@ -121,6 +139,27 @@ class PlatformMatcher:
     def __repr__(self) -> str:
         return f"PlatformMatcher(epoch={self.params.epoch}, entries={len(self.table.entries)})"
 
+    def load_account(self, account: str, state: AccountState) -> None:
+        """Replace the in-memory state of ``account`` with ``state`` (e.g. read from storage)."""
+        self._accounts[account] = _Account(
+            sent=deque(state.sent),
+            matches=list(state.matches),
+            released=set(state.released),
+        )
+
+    def account_state(self, account: str) -> AccountState:
+        """The current state of ``account`` (empty if it sent nothing) to store."""
+        found = self._accounts.get(account)
+        if found is None:
+            return AccountState()
+        return AccountState(tuple(found.matches), frozenset(found.released), tuple(found.sent))
+
+    def forget_account(self, account: str) -> AccountState:
+        """Remove ``account`` from memory and return its last state."""
+        state = self.account_state(account)
+        self._accounts.pop(account, None)
+        return state
+
     def process_bundle(
         self, account: str, image_id: str, bundle: bytes, now: int
     ) -> ThresholdReached | None:
@@ -131,7 +170,7 @@ class PlatformMatcher:
         self._rate_check(state, now)
         parsed = VoucherBundle.from_bytes(bundle, self.params)
         state.sent.append(now)
-        best: _Match | None = None
+        best: VerifiedMatch | None = None
         hits, max_shares, opened = 0, 0, False
         for variant in parsed.variants:
             match, v_hits, v_max, v_open = self._open_variant(variant, image_id, now)
@@ -167,7 +206,7 @@ class PlatformMatcher:
 
     def _open_variant(
         self, variant: VariantVouchers, image_id: str, now: int
-    ) -> tuple[_Match | None, int, int, bool]:
+    ) -> tuple[VerifiedMatch | None, int, int, bool]:
         epoch, table = self.params.epoch, self.table
         per_entry: dict[int, list[shamir.Share]] = {}
         hits = 0
@@ -185,7 +224,7 @@ class PlatformMatcher:
                 hits += 1
                 per_entry.setdefault(int(table.rows_entry[r]), []).append(shamir.Share(j + 1, y))
         max_shares = max((len(v) for v in per_entry.values()), default=0)
-        best: _Match | None = None
+        best: VerifiedMatch | None = None
         opened = False
         for entry_index, shares in per_entry.items():
             if len(shares) < self.params.s:
@@ -204,7 +243,7 @@ class PlatformMatcher:
             if distance > self.policy.max_distance:
                 continue
             if best is None or distance < best.distance:
-                best = _Match(
+                best = VerifiedMatch(
                     image_id,
                     entry.entry_id,
                     distance,
@@ -241,7 +280,7 @@ class PlatformMatcher:
                 return ThresholdReached(account, g, tuple(items))
         return None
 
-    def _release(self, state: _Account, g: int, members: list[_Match]) -> list[ReviewItem]:
+    def _release(self, state: _Account, g: int, members: list[VerifiedMatch]) -> list[ReviewItem]:
         items = []
         for m in members:
             try:

@@ -206,3 +206,32 @@ def test_default_parameters_end_to_end() -> None:
     )
     assert w.manifest.epoch == 42
     assert len(w.release.tag_table) == 498 * w.manifest.entry_count
+
+
+def test_account_state_survives_a_new_matcher(world) -> None:  # type: ignore[no-untyped-def]
+    """``account_state``/``load_account``: state moved through storage between bundles (as the
+    server does) releases exactly what one long-lived matcher would."""
+    from fulcrum.matching import AccountState
+
+    account = AccountMatchingKey.generate()
+    stored = AccountState()
+    released = []
+    for i, img in enumerate(bank_images()[:3]):
+        matcher = world.matcher()  # a fresh process each time
+        matcher.load_account("olga", stored)
+        bundle = world.send(jpeg(img, 70), account, review=f"r{i}".encode(), now=NOW + i)
+        result = matcher.process_bundle("olga", f"m{i}", bundle, NOW + i)
+        stored = matcher.forget_account("olga")
+        assert matcher.account_state("olga") == AccountState()
+        if result is not None:
+            released.extend(r.image_id for r in result.items)
+        assert len(stored.matches) == i + 1 and len(stored.sent) == i + 1
+    assert released == ["m0", "m1", "m2"]
+    assert stored.released == frozenset(released)
+    # Loading the saved state again: nothing is released twice.
+    matcher = world.matcher()
+    matcher.load_account("olga", stored)
+    bundle = world.send(jpeg(bank_images()[3], 70), account, now=NOW + 9)
+    again = matcher.process_bundle("olga", "m3", bundle, NOW + 9)
+    assert isinstance(again, ThresholdReached)
+    assert [r.image_id for r in again.items] == ["m3"]

@@ -2,9 +2,10 @@
 per-account rate limits, and the verified matches kept in SQL (``fulcrum.store.matching``).
 
 ``PlatformMatcher`` (fulcrum.matching.platform) keeps per-account state in memory; here each
-bundle is processed against state loaded from ``matching_matches`` and the new verified match is
-written back in the send transaction, so a restart or an epoch rotation loses nothing. The
-rebuilt account keys are not stored: they are recomputed from the stored shares when needed.
+bundle is processed against state loaded (``load_account``) from ``matching_matches`` and the
+new verified match (``account_state``) is written back in the send transaction, so a restart or
+an epoch rotation loses nothing. The rebuilt account keys are not stored: they are recomputed
+from the stored shares when needed.
 """
 
 from __future__ import annotations
@@ -17,10 +18,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from fulcrum.matching import BankManifest, MatchPolicy, PlatformMatcher, ThresholdReached
+from fulcrum.matching import (
+    AccountState,
+    BankManifest,
+    MatchPolicy,
+    PlatformMatcher,
+    ThresholdReached,
+    VerifiedMatch,
+)
 from fulcrum.matching.account import WRAP_BYTES, AccountShares
 from fulcrum.matching.errors import VoucherFloodError, VoucherFormatError
-from fulcrum.matching.platform import _Account, _Match
 from fulcrum.server.matching.link import CustodianLink
 from fulcrum.server.matching.manifest_log import ManifestLog
 from fulcrum.store.matching import MatchLedger, StoredMatch
@@ -162,27 +169,28 @@ class PlatformMatching:
         matcher = self.matcher_for(epoch)
         ledger = MatchLedger(session)
         stored = ledger.for_account(account, now - self.policy.window_seconds)
+        loaded = AccountState(
+            matches=tuple(
+                VerifiedMatch(
+                    m.image_id,
+                    m.entry_id,
+                    m.distance,
+                    m.matched_at,
+                    shares_from_bytes(m.shares),
+                    m.review_sealed,
+                    m.epoch,
+                )
+                for m in stored
+            ),
+            released=frozenset(m.image_id for m in stored if m.released_at is not None),
+        )
         with self._lock:
-            matcher._accounts[account] = _Account(
-                matches=[
-                    _Match(
-                        m.image_id,
-                        m.entry_id,
-                        m.distance,
-                        m.matched_at,
-                        shares_from_bytes(m.shares),
-                        m.review_sealed,
-                        m.epoch,
-                    )
-                    for m in stored
-                ],
-                released={m.image_id for m in stored if m.released_at is not None},
-            )
+            matcher.load_account(account, loaded)
             try:
                 result = matcher.process_bundle(account, image_id, bundle, now)
-                state = matcher._accounts.pop(account)
+                state = matcher.account_state(account)
             finally:
-                matcher._accounts.pop(account, None)
+                matcher.forget_account(account)
                 matcher.observations.clear()
         self.counters.bundles += 1
         known = {m.image_id for m in stored}
