@@ -1,0 +1,1 @@
+from tests.integration.client.conftest import server, world  # noqa: F401
