@@ -108,3 +108,37 @@ class ReviewAction(Base):
     at: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(Text)
     viewed_content: Mapped[bool] = mapped_column(Boolean)
+
+
+class FrankingReportStats(Base):
+    """One published day of abuse-report numbers (the ``AbuseReportStats`` log entry)."""
+
+    __tablename__ = "franking_report_stats"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # "YYYY-MM-DD" (UTC)
+    log_index: Mapped[int | None] = mapped_column(BigInteger)  # None: no log installed
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    published_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ClearinghouseFiling(Base):
+    """A clearinghouse report filed (or attempted) for an escalated case.
+
+    ``report_xml`` is what was sent; it, the case and the report it came from are preserved
+    until ``retain_until`` (the legal preservation period) and cannot be purged before.
+    """
+
+    __tablename__ = "clearinghouse_filings"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("review_cases.case_id"), primary_key=True)
+    clearinghouse: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # filed / failed / retracted / purged
+    external_id: Mapped[str | None] = mapped_column(String(64))  # the clearinghouse's report id
+    report_xml: Mapped[str | None] = mapped_column(Text)
+    report_digest: Mapped[bytes | None] = mapped_column(LargeBinary)
+    files: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempted_at: Mapped[int] = mapped_column(BigInteger)
+    filed_at: Mapped[int | None] = mapped_column(BigInteger)
+    retain_until: Mapped[int | None] = mapped_column(BigInteger)
+    log_index: Mapped[int | None] = mapped_column(BigInteger)

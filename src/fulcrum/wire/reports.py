@@ -94,8 +94,17 @@ class CaseDetail(WireModel):
     messages: list[ReviewedMessage]
     actions: list[ActionOut]
     clearinghouse_xml: str | None = None
+    clearinghouse_status: str | None = None  # filed / failed / retracted / purged; None: draft
+    clearinghouse_report_id: str | None = None  # the clearinghouse's id once filed
 
 
 class CaseActionIn(WireModel):
     action: ActionText
     note: str = Field(default="", max_length=2000)
+    viewed_content: bool = True  # the reviewer looked at the reported content itself
+
+
+class ReportStatsOut(WireModel):
+    day: str
+    counts: dict[str, int]
+    log_index: int | None

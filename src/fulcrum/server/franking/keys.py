@@ -1,8 +1,10 @@
 """The platform's franking secrets: monthly tag keys (in the database, wrapped under a key in the
 data directory) and the Ed25519 report-attestation key (in the data directory).
 
-Key rotation and destruction are recorded in ``franking_key_events`` and handed to
-``record_key_event``, which the transparency-log feature will route to the log.
+Key rotation and destruction are recorded in ``franking_key_events`` and handed to each of
+``TagKeyVault.sinks`` in the same transaction: ``record_key_event`` (an operational log line) and,
+once installed, ``transparency.KeyEventToLog`` (a ``FrankingKeyRotated``/``FrankingKeyDestroyed``
+log entry). A rotation record carries the key's commitment, never the key.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from fulcrum.encoding import b64e, domain_message
 from fulcrum.franking import KeyDestroyed, KeyRotated, TagKey, TagKeyring, kid_for
 from fulcrum.franking._fields import to_ms
+from fulcrum.franking.tagkeys import kid_starts_at
 from fulcrum.hazmat.signing import SigningKey
-from fulcrum.hazmat.symmetric import aes256gcm_open, aes256gcm_seal, random_bytes
+from fulcrum.hazmat.symmetric import aes256gcm_open, aes256gcm_seal, random_bytes, sha256
 from fulcrum.store.franking import FrankingKeyEvent, FrankingTagKey
 
 LOG = logging.getLogger("fulcrum.server.franking")
 KEK_FILE = "franking-kek"
 ATTESTATION_KEY_FILE = "report-attestation.key"
 _WRAP_LABEL = b"franking-tag-key-v1:"
+KEY_COMMIT_LABEL = "fulcrum/franking/tag-key-commitment/v1"
 
 Clock = Callable[[], datetime]
 KeyEventSink = Callable[[Session, dict[str, Any]], None]
@@ -54,16 +59,21 @@ def _secret_file(path: Path, size: int) -> bytes:
     return data
 
 
+def key_commitment(kid: str, secret: bytes) -> bytes:
+    """A binding commitment to a tag key, for the log (the key is 256-bit random: it hides it)."""
+    return sha256(domain_message(KEY_COMMIT_LABEL, kid.encode("ascii"), secret))
+
+
 def attestation_signing_key(data_dir: Path) -> SigningKey:
     """The platform's report-attestation key, persisted in the data directory."""
     return SigningKey(_secret_file(data_dir / ATTESTATION_KEY_FILE, 32))
 
 
 def record_key_event(session: Session, record: dict[str, Any]) -> None:
-    """Where key rotation/destruction records go besides ``franking_key_events``.
+    """The operational log line for a key event (no key material is in ``record``).
 
-    The transparency-log feature replaces this (``TagKeyVault.sinks``) with an append of a
-    typed log entry; until then the event is only logged (no key material is in ``record``).
+    The transparency-log entry is appended by ``transparency.KeyEventToLog``, which ``install``
+    adds to ``TagKeyVault.sinks`` next to this one.
     """
     LOG.info("franking key event", extra={"event": record["event"], "kid": record["kid"]})
 
@@ -122,6 +132,7 @@ class TagKeyVault:
         self, session: Session, keyring: TagKeyring, event: KeyRotated | KeyDestroyed
     ) -> None:
         at = to_ms(event.at)
+        record = event.as_record()
         if isinstance(event, KeyRotated):
             key = keyring.key(event.kid)
             assert key is not None
@@ -133,13 +144,14 @@ class TagKeyVault:
                     destroyed_at=None,
                 )
             )
+            record["key_commitment"] = b64e(key_commitment(key.kid, key.secret))
+            record["valid_from"] = to_ms(kid_starts_at(key.kid))
         else:
             session.execute(
                 update(FrankingTagKey)
                 .where(FrankingTagKey.kid == event.kid)
                 .values(wrapped_secret=None, destroyed_at=at)
             )
-        record = event.as_record()
         session.add(FrankingKeyEvent(kid=event.kid, event=record["event"], at=at, record=record))
         for sink in self.sinks:
             sink(session, record)

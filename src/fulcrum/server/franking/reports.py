@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -26,7 +26,9 @@ from fulcrum.review import case_for_report
 from fulcrum.server.auth import authenticated_device
 from fulcrum.server.errors import ApiError, conflict, error_responses, forbidden, invalid, not_found
 from fulcrum.server.franking.state import FrankingState, franking_state
+from fulcrum.server.franking.transparency import installed_log, publish_missed_days
 from fulcrum.server.state import relay_state
+from fulcrum.server.translog import TransparencyLog
 from fulcrum.store import DeviceRecord
 from fulcrum.store.franking import FrankingGroupEpoch, Report, ReportItem
 from fulcrum.store.models import Account, Message
@@ -86,7 +88,14 @@ def _parse(body: ReportSubmit, caller: DeviceRecord) -> AbuseReport:
     return report
 
 
-def submit(state: FrankingState, session: Session, report: AbuseReport) -> ReportReceipt:
+def submit(
+    state: FrankingState,
+    session: Session,
+    report: AbuseReport,
+    log: TransparencyLog | None = None,
+) -> ReportReceipt:
+    """Verify, store, attest and queue one report. The first report of a new UTC day also
+    publishes the earlier days' numbers (``AbuseReportStats``) in the same transaction."""
     now = state.clock()
     archive = ReportArchive(session)
     if archive.exists(report.report_id):
@@ -150,6 +159,10 @@ def submit(state: FrankingState, session: Session, report: AbuseReport) -> Repor
         case_id = "case-" + secrets.token_hex(8)
         SqlCaseStore(session).add(case_for_report(case_id, effective, now, attestation))
     state.reports_received += 1
+    today = now.astimezone(UTC).date()
+    if state.stats_checked_day != today:
+        publish_missed_days(session, log, now)
+        state.stats_checked_day = today
     return ReportReceipt(
         report_id=report.report_id,
         verified=verdict.verified,
@@ -176,7 +189,7 @@ def submit_report(
     report = _parse(body, caller)
     state = relay_state(request.app)
     with state.db.write() as session:
-        return submit(franking_state(state), session, report)
+        return submit(franking_state(state), session, report, installed_log(state.features))
 
 
 @router.get("/reports/attestation-key", response_model=AttestationKeyOut)

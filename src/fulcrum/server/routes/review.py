@@ -31,7 +31,10 @@ from fulcrum.review import (
 )
 from fulcrum.server.auth import TokenCache
 from fulcrum.server.errors import ApiError, conflict, error_responses, not_found, unauthorized
+from fulcrum.server.franking.filing import file_case
+from fulcrum.server.franking.state import franking_state
 from fulcrum.server.state import RelayState, relay_state
+from fulcrum.store.franking import ClearinghouseFiling
 from fulcrum.store.models import Account
 from fulcrum.store.review import ReportArchive, ReviewerDirectory, SqlCaseStore
 from fulcrum.wire.reports import (
@@ -86,6 +89,7 @@ def _summary(case: Case) -> CaseSummary:
 
 
 def _detail(session: Session, case: Case) -> CaseDetail:
+    filing = session.get(ClearinghouseFiling, case.case_id)
     messages: list[ReviewedMessage] = []
     verified, attestation = False, None
     for ref in case.evidence:
@@ -122,6 +126,8 @@ def _detail(session: Session, case: Case) -> CaseDetail:
             for a in case.history
         ],
         clearinghouse_xml=SqlCaseStore(session).clearinghouse_draft(case.case_id),
+        clearinghouse_status=None if filing is None else filing.status,
+        clearinghouse_report_id=None if filing is None else filing.external_id,
     )
 
 
@@ -181,7 +187,7 @@ def build_router() -> APIRouter:
             reviewer_id=reviewer.reviewer_id,
             at=now,
             note=body.note,
-            viewed_content=True,
+            viewed_content=body.viewed_content,
         )
         with state.db.write() as session:
             store = SqlCaseStore(session)
@@ -197,6 +203,14 @@ def build_router() -> APIRouter:
                 suspend_account(state, session, case.subject_account)
             if action.kind is ActionKind.ESCALATE_CLEARINGHOUSE:
                 store.set_clearinghouse_draft(case.case_id, _draft(case, now))
-            return _detail(session, case)
+            detail = _detail(session, case)
+        if action.kind is ActionKind.ESCALATE_CLEARINGHOUSE:
+            # Filed after the case change commits (no network call inside a transaction).
+            settings = franking_state(state).clearinghouse
+            if settings.configured:
+                file_case(state, case.case_id, settings, now)
+                with state.db.read() as session:
+                    detail = _detail(session, case)
+        return detail
 
     return router
