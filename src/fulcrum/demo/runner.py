@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from fulcrum.client.core import ReceivedMessage
 from fulcrum.client.sdk import FulcrumClient, SyncOutcome
 from fulcrum.demo.embedded import EmbeddedServer
+from fulcrum.server.escrow import DEFAULT_POLICY
 
 DEMO_PASSPHRASE = "demo passphrase (not for real use)"  # noqa: S105 - a demo, documented
 
@@ -170,7 +171,8 @@ async def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     server = EmbeddedServer(
         Path(tempfile.mkdtemp(prefix="fulcrum-demo-server-")),
-        roles=("relay", "review", "custodian"),
+        roles=("relay", "log", "review", "custodian"),
+        escrow_policy=DEFAULT_POLICY,  # in-process trustees, n=5, t=3
     ).start()
     world = DemoWorld(out=out, server=server)
     try:
@@ -201,3 +203,7 @@ STEPS.append(("private matching of known images", step_private_matching))
 from fulcrum.demo.steps_franking import step_franking_report  # noqa: E402
 
 STEPS.append(("verifiable abuse reports", step_franking_report))
+
+from fulcrum.demo.steps_escrow import step_escrow  # noqa: E402
+
+STEPS.insert(3, ("escrow fields, trustees and the log", step_escrow))  # after the messaging steps
