@@ -21,6 +21,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy import select, update
 
+from fulcrum.franking import ReasonCode
 from fulcrum.hazmat.symmetric import sha256
 from fulcrum.review import (
     Case,
@@ -57,7 +58,9 @@ class FilingResult:
 
 
 def incident_type_for(case: Case) -> IncidentType:
-    if case.involves_child:
+    """A default category (the reviewer does not pick one yet): child-safety cases are filed as
+    online enticement, anything else as misleading words or images."""
+    if case.involves_child or case.reason is ReasonCode.CHILD_SAFETY:
         return IncidentType.ONLINE_ENTICEMENT
     return IncidentType.MISLEADING_WORDS_OR_IMAGES
 
