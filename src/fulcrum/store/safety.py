@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from fulcrum.safety.decisions import Action, Decision, NoticeKind, RuleId
-from fulcrum.safety.events import BanReason, LinkKind, Reported
+from fulcrum.safety.events import Reported
 from fulcrum.safety.store import (
     AccountRecord,
     AdultSignals,
@@ -27,6 +27,7 @@ from fulcrum.safety.store import (
 from fulcrum.store.messages import MessageStore
 from fulcrum.store.models import Account, Device
 from fulcrum.store.records import Delivery, NewMessage
+from fulcrum.store.safety_cache import AccountCache, load_accounts, load_blockers
 from fulcrum.store.safety_tables import (
     SafetyAccount,
     SafetyBlock,
@@ -61,46 +62,38 @@ def _connection(row: SafetyConnection) -> ConnectionRecord:
 class SqlSafetyStore:
     """``SafetyStore`` over one SQLAlchemy session (one request, one transaction).
 
-    Accounts are read once per store (``prefetch``) and blocks against one sender in one query, so
-    a send between two adults costs two small SELECTs."""
+    Accounts come from the process's ``AccountCache`` when one is given (else one SELECT per
+    store), and blocks against one sender in one query, so a send between two adults costs one
+    small SELECT."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, accounts: AccountCache | None = None) -> None:
         self.session = session
+        self.cache = accounts
         self._accounts: dict[str, AccountRecord | None] = {}
+        self._written: set[str] = set()  # accounts changed in this transaction: not cached
         self._blocked_by: dict[str, set[str]] = {}  # blocked -> blockers, for prefetched scopes
         self._block_scope: dict[str, set[str]] = {}
         self._signals: dict[str, AdultSignals | None] = {}
 
     # ---- accounts --------------------------------------------------------------------------
     def prefetch(self, names: Iterable[str]) -> None:
+        """Read the records of ``names`` (from the process cache, else in one SELECT)."""
         wanted = {n for n in names if n not in self._accounts}
+        cache = self.cache
+        if cache is not None:
+            for name in list(wanted):
+                hit = cache.get(name)
+                if hit is not None:
+                    self._accounts[name] = hit
+                    wanted.discard(name)
         if not wanted:
             return
-        rows = self.session.execute(
-            select(
-                Account.name,
-                Account.created_at,
-                Account.birth_year,
-                Account.country,
-                SafetyAccount.banned,
-                SafetyAccount.links,
-                SafetyAccount.utc_offset_minutes,
-            )
-            .outerjoin(SafetyAccount, SafetyAccount.account == Account.name)
-            .where(Account.name.in_(wanted))
-        ).all()
-        for name, created, year, country, banned, links, offset in rows:
-            self._accounts[name] = AccountRecord(
-                name,
-                created / 1000.0,
-                year,
-                country,
-                offset,
-                banned=BanReason(banned) if banned else None,
-                links=tuple((str(o), LinkKind(k)) for o, k in (links or ())),
-            )
-        for name in wanted - {r[0] for r in rows}:
-            self._accounts[name] = None
+        found = load_accounts(self.session, wanted)
+        for name in wanted:
+            record = found.get(name)
+            self._accounts[name] = record
+            if record is not None and cache is not None and name not in self._written:
+                cache.put(record)
 
     def account(self, account_id: str) -> AccountRecord | None:
         if account_id not in self._accounts:
@@ -120,6 +113,9 @@ class SqlSafetyStore:
             ("account",),
         )
         self._accounts[record.account_id] = record
+        self._written.add(record.account_id)
+        if self.cache is not None:
+            self.cache.forget(record.account_id)
 
     # ---- connections -----------------------------------------------------------------------
     def connection(self, a: str, b: str) -> ConnectionRecord | None:
@@ -161,13 +157,8 @@ class SqlSafetyStore:
     # ---- blocks ----------------------------------------------------------------------------
     def prefetch_blocks(self, blocked: str, blockers: Iterable[str]) -> None:
         scope = set(blockers)
-        found = self.session.scalars(
-            select(SafetyBlock.blocker).where(
-                SafetyBlock.blocked == blocked, SafetyBlock.blocker.in_(scope)
-            )
-        )
         self._block_scope[blocked] = scope
-        self._blocked_by[blocked] = set(found)
+        self._blocked_by[blocked] = load_blockers(self.session, blocked, scope) if scope else set()
 
     def is_blocked(self, blocker: str, blocked: str) -> bool:
         if blocker in self._block_scope.get(blocked, ()):

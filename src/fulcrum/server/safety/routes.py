@@ -23,7 +23,7 @@ from fulcrum.server.relay.common import now_ms, state_of
 from fulcrum.server.safety.service import SafetyService
 from fulcrum.store import DeviceRecord
 from fulcrum.store.models import Account
-from fulcrum.store.safety import PLATFORM_SENDER, SafetyConnection, SqlSafetyStore
+from fulcrum.store.safety import PLATFORM_SENDER, SafetyConnection
 from fulcrum.wire.safety import (
     ContactBlock,
     ContactEntry,
@@ -69,7 +69,7 @@ def request_contact(
         raise invalid("an account cannot send itself a contact request")
     service, ts = service_of(request), now_ms()
     with state_of(request).db.write() as session:
-        store = SqlSafetyStore(session)
+        store = service.store(session)
         if store.account(body.to) is None:
             raise not_found("no such account")
         existing = store.connection_row(caller.account, body.to)
@@ -142,7 +142,7 @@ def block_contact(body: ContactBlock, request: Request, caller: DeviceRecord = C
         raise invalid("an account cannot block itself")
     service, ts = service_of(request), now_ms()
     with state_of(request).db.write() as session:
-        if SqlSafetyStore(session).account(body.account) is None:
+        if service.store(session).account(body.account) is None:
             raise not_found("no such account")
         service.apply(session, Blocked(caller.account, body.account, ts / 1000.0), ts)
 

@@ -29,6 +29,7 @@ from fulcrum.safety import (
 )
 from fulcrum.server.errors import ApiError
 from fulcrum.store.safety import SqlSafetyStore, enqueue_notice
+from fulcrum.store.safety_cache import AccountCache
 
 LOG = logging.getLogger("fulcrum.server.safety")
 
@@ -76,9 +77,14 @@ class SafetyService:
     def __init__(self, policy: SafetyPolicy | None = None) -> None:
         self.policy = policy or server_policy()
         self.review_cases = 0  # rule-hit cases opened (for tests and logs)
+        # account records shared by this process's requests (None: read them every time)
+        self.accounts: AccountCache | None = AccountCache()
+
+    def store(self, session: Session) -> SqlSafetyStore:
+        return SqlSafetyStore(session, self.accounts)
 
     def engine(self, session: Session, prefetch: Iterable[str] = ()) -> SafetyEngine:
-        store = SqlSafetyStore(session)
+        store = self.store(session)
         store.prefetch(prefetch)
         return SafetyEngine(store, self.policy)
 
