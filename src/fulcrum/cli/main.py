@@ -12,6 +12,7 @@ from fulcrum.cli.matching import bank_app, custodian_app
 from fulcrum.cli.messages import group_app, send, sync
 from fulcrum.cli.reports import report, review_app, reviewer_app
 from fulcrum.cli.serve import serve
+from fulcrum.cli.trustee import trustee_app
 
 app = typer.Typer(
     name="fulcrum",
@@ -33,6 +34,7 @@ app.add_typer(audit_app, name="audit")
 app.command("report")(report)
 app.add_typer(review_app, name="review")
 app.add_typer(reviewer_app, name="reviewer")
+app.add_typer(trustee_app, name="trustee")
 
 
 if __name__ == "__main__":

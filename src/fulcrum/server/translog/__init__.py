@@ -6,9 +6,12 @@ per in-process witness. Endpoints are served by the ``log`` role (``routes/log.p
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from fulcrum.server.state import RelayState
+from fulcrum.store import Database
 from fulcrum.server.translog.keys import load_log_signer, load_witness_signer
 from fulcrum.server.translog.service import (
     CheckpointRefused,
@@ -27,14 +30,19 @@ WITNESS_NAMES = (
 MIN_WITNESSES = 2
 
 
-def build_log(state: RelayState) -> TransparencyLog:
-    directory = state.settings.data_dir / "translog"
+def open_log(data_dir: Path, db: Database) -> TransparencyLog:
+    """The log of the server whose data dir is ``data_dir`` (also used by operator CLIs)."""
+    directory = data_dir / "translog"
     signer = load_log_signer(directory, LOG_ORIGIN)
     witnesses = [
         InProcessWitness(load_witness_signer(directory, name), signer.verifier())
         for name in WITNESS_NAMES
     ]
-    return TransparencyLog(state.db, signer, witnesses, min_witnesses=MIN_WITNESSES)
+    return TransparencyLog(db, signer, witnesses, min_witnesses=MIN_WITNESSES)
+
+
+def build_log(state: RelayState) -> TransparencyLog:
+    return open_log(state.settings.data_dir, state.db)
 
 
 def install(_app: FastAPI, state: RelayState) -> None:

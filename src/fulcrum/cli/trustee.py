@@ -1,0 +1,173 @@
+"""`fulcrum trustee init|dkg|status|destroy --data DIR`: the in-process trustee council.
+
+These commands act on a server's data directory: the policy (``<data>/escrow/policy.toml``),
+the per-trustee key stores (``<data>/escrow/trustees/<name>``), the public epoch records and,
+for ``dkg`` and ``destroy``, the server's transparency log in its database (the entries are
+appended and a cosigned checkpoint is made). Run them while the server is stopped, or against a
+PostgreSQL database. Trustees as separate processes on their own hosts are future work (see
+docs/escrow.md); every trustee here runs in this one process.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fulcrum.encoding import b64e
+
+if TYPE_CHECKING:
+    from fulcrum.server.escrow import TrusteeCouncil
+    from fulcrum.store import Database
+
+trustee_app = typer.Typer(
+    help="Escrow trustees (in-process council): keys, DKG, status, share destruction.",
+    no_args_is_help=True,
+)
+
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="The server's data directory (holds escrow/ and the log)")
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: the SQLite file in the data dir)"),
+]
+
+
+def _council(data: Path, db_url: str | None) -> tuple[TrusteeCouncil, Database]:
+    from fulcrum.server.escrow import POLICY_FILE, EscrowPolicy, PolicyError, TrusteeCouncil
+    from fulcrum.server.settings import ServerSettings
+    from fulcrum.server.translog import open_log
+    from fulcrum.store import Database
+
+    root = data / "escrow"
+    try:
+        policy = EscrowPolicy.load(root / POLICY_FILE)
+    except FileNotFoundError:
+        typer.echo(f"error: no escrow policy in {root} (run `fulcrum trustee init`)", err=True)
+        raise typer.Exit(2) from None
+    except PolicyError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = ServerSettings(data_dir=data, db_url=db_url)
+    db = Database.connect(settings.database_url)
+    db.migrate()
+    return TrusteeCouncil(policy, root, open_log(data, db)), db
+
+
+@trustee_app.command("init")
+def init(
+    data: DataOpt,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy TOML to install (default: n=5, t=3)")
+    ] = None,
+) -> None:
+    """Install the escrow policy and create each trustee's identity key."""
+    from fulcrum.server.escrow import DEFAULT_POLICY, POLICY_FILE, EscrowPolicy, PolicyError
+    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+
+    root = data / "escrow"
+    target = root / POLICY_FILE
+    try:
+        chosen = EscrowPolicy.load(policy) if policy is not None else DEFAULT_POLICY
+        if target.exists() and EscrowPolicy.load(target) != chosen:
+            typer.echo(f"error: {target} holds a different policy; edit it instead", err=True)
+            raise typer.Exit(2)
+    except (PolicyError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(chosen.to_toml())
+    typer.echo(f"policy: n={chosen.n} t={chosen.t} epoch={chosen.epoch_seconds}s -> {target}")
+    for name in chosen.trustees:
+        key = TrusteeKeyStore(root / "trustees" / name, name).identity().public_key().raw
+        typer.echo(f"  {name}  {b64e(key)}")
+
+
+@trustee_app.command("dkg")
+def dkg(
+    data: DataOpt,
+    epoch: Annotated[
+        int | None, typer.Option("--epoch", help="Epoch to key (default: the current one)")
+    ] = None,
+    ahead: Annotated[
+        bool, typer.Option("--next", help="Key the epoch after the current one")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Run the trustees' DKG for an epoch; sign, log and checkpoint its key (idempotent)."""
+    council, database = _council(data, db)
+    try:
+        if epoch is None:
+            epoch = council.policy.epoch_at(council.clock()) + (1 if ahead else 0)
+        record = council.ensure_epoch(epoch)
+    finally:
+        database.dispose()
+    b = record.bundle
+    typer.echo(
+        f"epoch {b.epoch}: key {b64e(b.group_key.to_bytes())} t={b.threshold}/{b.n} "
+        f"valid [{b.valid_from}, {b.valid_until}) ms, log index {record.log_index}"
+    )
+
+
+@trustee_app.command("status")
+def status(data: DataOpt) -> None:
+    """Show the policy, the trustees' keys and each epoch's shares (no secret is printed)."""
+    from fulcrum.server.escrow import POLICY_FILE, EscrowPolicy
+    from fulcrum.server.escrow.council import EpochRecord
+    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+
+    root = data / "escrow"
+    if not (root / POLICY_FILE).exists():
+        typer.echo(f"escrow is off: no policy in {root}")
+        raise typer.Exit(1)
+    policy = EscrowPolicy.load(root / POLICY_FILE)
+    typer.echo(
+        f"policy: n={policy.n} t={policy.t} epoch={policy.epoch_seconds}s "
+        f"retention={policy.retention_seconds}s"
+    )
+    stores = [TrusteeKeyStore(root / "trustees" / n, n) for n in policy.trustees]
+    for store in stores:
+        have = (store.directory / "identity.key").exists()
+        key = b64e(store.identity().public_key().raw) if have else "(no key yet)"
+        typer.echo(f"  {store.name}  {key}")
+    for path in sorted((root / "epochs").glob("*.json"), key=lambda p: int(p.stem)):
+        record = EpochRecord.from_json(json.loads(path.read_text()))
+        held = sum(s.has_share(record.bundle.epoch) for s in stores)
+        gone = sum(s.is_destroyed(record.bundle.epoch) for s in stores)
+        typer.echo(
+            f"epoch {record.bundle.epoch}: log index {record.log_index}, shares held {held}, "
+            f"destroyed {gone}{'  (cannot be opened)' if held < record.bundle.threshold else ''}"
+        )
+
+
+@trustee_app.command("destroy")
+def destroy(
+    data: DataOpt,
+    epoch: Annotated[
+        int | None, typer.Option("--epoch", help="Epoch whose shares to destroy")
+    ] = None,
+    trustee: Annotated[
+        list[str] | None, typer.Option("--trustee", help="Only these trustees (repeatable)")
+    ] = None,
+    expired: Annotated[
+        bool, typer.Option("--expired", help="Every epoch past its retention period")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Destroy epoch shares and log a ShareDestroyed entry for each."""
+    if (epoch is None) == (not expired):
+        typer.echo("error: give exactly one of --epoch or --expired", err=True)
+        raise typer.Exit(2)
+    council, database = _council(data, db)
+    try:
+        if expired:
+            indices = council.destroy_expired()
+        else:
+            assert epoch is not None
+            indices = council.destroy(epoch, trustee or None)
+    finally:
+        database.dispose()
+    typer.echo(f"destroyed {len(indices)} shares; log indices {indices}")
