@@ -25,7 +25,13 @@ from fulcrum.franking import ReasonCode
 from fulcrum.server.franking.operators import create_reviewer
 from fulcrum.server.settings import ServerSettings
 from fulcrum.store import Database
-from fulcrum.wire.reports import CaseActionIn, CaseDetail, CaseList, ReportReceipt
+from fulcrum.wire.reports import (
+    CaseActionIn,
+    CaseDetail,
+    CaseList,
+    ReportReceipt,
+    ReportStatsOut,
+)
 
 review_app = typer.Typer(help="Work the review queue (reviewer accounts).", no_args_is_help=True)
 reviewer_app = typer.Typer(help="Operator: manage reviewer accounts.", no_args_is_help=True)
@@ -64,17 +70,24 @@ def report(
     console.print(f"{status}[/]; review case {receipt.case_id}")
 
 
+Answer = CaseList | CaseDetail | ReportStatsOut
+
+
 def _reviewer_call(
-    server: str | None, token: str | None, method: str, path: str, body: CaseActionIn | None = None
-) -> CaseList | CaseDetail:
+    server: str | None,
+    token: str | None,
+    method: str,
+    path: str,
+    body: CaseActionIn | None = None,
+    model: type[Answer] = CaseDetail,
+) -> Answer:
     if not server or not token:
         err_console.print("[red]error:[/red] --server and --token (FULCRUM_REVIEW_TOKEN) needed")
         raise typer.Exit(1)
 
-    async def go() -> CaseList | CaseDetail:
+    async def go() -> Answer:
         transport = HttpTransport(server, token)
         try:
-            model = CaseList if path == "/review/cases" else CaseDetail
             return await transport.call(method, path, model, body=body)
         finally:
             await transport.aclose()
@@ -85,20 +98,28 @@ def _reviewer_call(
 @review_app.command("list")
 def review_list(server: ServerOpt = None, token: TokenOpt = None) -> None:
     """Open cases, highest priority first (child safety first)."""
-    result = _reviewer_call(server, token, "GET", "/review/cases")
+    result = _reviewer_call(server, token, "GET", "/review/cases", model=CaseList)
     assert isinstance(result, CaseList)
-    table = Table("case", "kind", "priority", "reason", "child", "subject", "status")
-    for c in result.cases:
-        table.add_row(
+    # Plain aligned lines, never wrapped or truncated: reviewers copy case ids from here.
+    rows = [("case", "kind", "prio", "reason", "child", "subject", "status")]
+    rows += [
+        (
             c.case_id,
             c.kind,
             str(c.priority),
             c.reason,
-            "yes" if c.involves_child else "",
+            "yes" if c.involves_child else "-",
             c.subject,
             c.status,
         )
-    console.print(table)
+        for c in result.cases
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        line = "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    if not result.cases:
+        console.print("no cases waiting")
 
 
 def _print_case(detail: CaseDetail) -> None:
@@ -107,10 +128,18 @@ def _print_case(detail: CaseDetail) -> None:
         f"[bold]case {c.case_id}[/bold] {c.kind} {c.reason} subject={c.subject} "
         f"status={c.status} verified={detail.verified}"
     )
-    for m in detail.messages:
+    for m in detail.messages:  # only what the reporter submitted; * marks the reported ones
         console.print(f"  {'*' if m.chosen else ' '} {m.sender}: {m.verdict}")
+        console.print(f"      {m.text}", markup=False, highlight=False)
     for a in detail.actions:
-        console.print(f"  action: {a}")
+        console.print(f"  action: {a.action} by {a.actor} at {a.at} {a.note}".rstrip())
+    if detail.clearinghouse_status is not None:
+        console.print(
+            f"  clearinghouse: {detail.clearinghouse_status} "
+            f"report {detail.clearinghouse_report_id or '-'}"
+        )
+    elif detail.clearinghouse_xml is not None:
+        console.print("  clearinghouse: draft only (no clearinghouse endpoint configured)")
 
 
 @review_app.command("show")
@@ -126,14 +155,34 @@ def review_act(
     case_id: str,
     action: Annotated[str, typer.Argument(help="dismiss|warn|suspend_sender|escalate|close")],
     note: Annotated[str, typer.Option(help="Why")] = "",
+    not_viewed: Annotated[
+        bool, typer.Option("--not-viewed", help="You did not look at the reported content")
+    ] = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Act on a case; every action is recorded with who and when."""
-    body = CaseActionIn.model_validate({"action": action, "note": note})
+    body = CaseActionIn.model_validate(
+        {"action": action, "note": note, "viewed_content": not not_viewed}
+    )
     result = _reviewer_call(server, token, "POST", f"/review/cases/{case_id}/actions", body)
     assert isinstance(result, CaseDetail)
     _print_case(result)
+
+
+@review_app.command("publish-stats")
+def review_publish_stats(
+    day: Annotated[str, typer.Option(help="UTC day, YYYY-MM-DD (must be over)")],
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Admin: publish a day's abuse-report numbers to the transparency log (once)."""
+    result = _reviewer_call(server, token, "POST", f"/review/stats/{day}", model=ReportStatsOut)
+    assert isinstance(result, ReportStatsOut)
+    where = "not logged" if result.log_index is None else f"log entry {result.log_index}"
+    console.print(f"report stats for {result.day} ({where}):")
+    for name, value in sorted(result.counts.items()):
+        console.print(f"  {name:22} {value}")
 
 
 @reviewer_app.command("create")
