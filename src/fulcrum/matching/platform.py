@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from fulcrum.hazmat import shamir
 from fulcrum.hazmat.errors import CryptoError
 from fulcrum.hazmat.symmetric import aes256gcm_open
@@ -24,7 +26,7 @@ from fulcrum.matching.manifest import BankManifest, ManifestTrust
 from fulcrum.matching.pdq import MATCH_DISTANCE, hamming
 from fulcrum.matching.tagtable import TagTable
 from fulcrum.matching.voucher import payload_aad, payload_key, review_aad, voucher_aad
-from fulcrum.matching.wire import PayloadContents, VariantVouchers, VoucherBundle
+from fulcrum.matching.wire import PayloadContents, VariantView, parse_bundle_views
 
 WINDOW_SECONDS = 30 * 24 * 3600
 _ZERO_NONCE = bytes(12)
@@ -66,8 +68,8 @@ class BundleObservation:
     account: str
     image_id: str
     at: int
-    key_hits: int  # tag hits whose box opened
-    max_shares_one_entry: int
+    key_hits: int  # tag hits at their own position j (a 64-bit tag matches only with its key)
+    max_shares_one_entry: int  # most such hits for one bank entry
     payload_opened: bool
     entry_id: str | None
     distance: int | None
@@ -134,6 +136,7 @@ class PlatformMatcher:
         self.policy = policy or MatchPolicy()
         self.threshold = self.policy.threshold or self.params.account_threshold
         self.observations: list[BundleObservation] = []
+        self._aads = [voucher_aad(self.params.epoch, j) for j in range(self.params.m)]
         self._accounts: dict[str, _Account] = {}
 
     def __repr__(self) -> str:
@@ -168,11 +171,11 @@ class PlatformMatcher:
         (and only when) this bundle newly releases review material."""
         state = self._accounts.setdefault(account, _Account())
         self._rate_check(state, now)
-        parsed = VoucherBundle.from_bytes(bundle, self.params)
+        variants = parse_bundle_views(bundle, self.params)
         state.sent.append(now)
         best: VerifiedMatch | None = None
         hits, max_shares, opened = 0, 0, False
-        for variant in parsed.variants:
+        for variant in variants:
             match, v_hits, v_max, v_open = self._open_variant(variant, image_id, now)
             hits, max_shares, opened = hits + v_hits, max(max_shares, v_max), opened or v_open
             if match is not None and (best is None or match.distance < best.distance):
@@ -205,25 +208,31 @@ class PlatformMatcher:
             )
 
     def _open_variant(
-        self, variant: VariantVouchers, image_id: str, now: int
+        self, variant: VariantView, image_id: str, now: int
     ) -> tuple[VerifiedMatch | None, int, int, bool]:
-        epoch, table = self.params.epoch, self.table
+        epoch, table, s = self.params.epoch, self.table, self.params.s
+        query, rows = table.lookup_array(variant.tags)
+        same_j = table.j[rows] == query  # a tag hit counts only at its own position j
+        query, rows = query[same_j], rows[same_j]
+        hits = len(rows)
+        entries = table.rows_entry[rows]
         per_entry: dict[int, list[shamir.Share]] = {}
-        hits = 0
-        for j, rows in enumerate(table.lookup([v.tag for v in variant.vouchers])):
-            for r in rows:
-                if int(table.j[r]) != j:
+        max_shares = 0
+        if hits:
+            counts = np.bincount(entries)
+            max_shares = int(counts.max())
+            # Open boxes only for entries with >= s tag hits, and only until s shares open:
+            # a near-duplicate hits hundreds of positions, but s shares rebuild r_img.
+            for r, j, e in zip(rows.tolist(), query.tolist(), entries.tolist(), strict=True):
+                if counts[e] < s or len(per_entry.get(e, ())) >= s:
                     continue
-                key = table.keys[r].tobytes()
                 try:
                     y = aes256gcm_open(
-                        key, variant.nonce, variant.vouchers[j].box, voucher_aad(epoch, j)
+                        table.keys[r].tobytes(), variant.nonce, variant.box(j), self._aads[j]
                     )
                 except CryptoError:
                     continue
-                hits += 1
-                per_entry.setdefault(int(table.rows_entry[r]), []).append(shamir.Share(j + 1, y))
-        max_shares = max((len(v) for v in per_entry.values()), default=0)
+                per_entry.setdefault(e, []).append(shamir.Share(j + 1, y))
         best: VerifiedMatch | None = None
         opened = False
         for entry_index, shares in per_entry.items():

@@ -79,6 +79,22 @@ class TagTable:
             for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
         ]
 
+    def lookup_array(self, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All (query position, row) pairs whose tags are equal, for a uint64 query array."""
+        empty = np.empty(0, dtype=np.intp)
+        if not len(self.tags):
+            return empty, empty
+        lo = np.searchsorted(self.tags, tags, side="left")
+        found = self.tags[np.minimum(lo, len(self.tags) - 1)] == tags
+        hit = np.flatnonzero(found)  # one search for all; the second only for the hits
+        if not len(hit):
+            return empty, empty
+        per = np.searchsorted(self.tags, tags[hit], side="right") - lo[hit]
+        query = np.repeat(hit, per)
+        starts = np.repeat(lo[hit] - np.cumsum(per) + per, per)
+        rows = starts + np.arange(len(query))
+        return query, rows
+
     def _entries_bytes(self) -> bytes:
         return b"".join(e.entry_id.encode().ljust(_ID_BYTES, b"\0") + e.pdq for e in self.entries)
 

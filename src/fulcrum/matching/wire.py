@@ -16,6 +16,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from fulcrum.hazmat.oprf import ELEMENT_BYTES, PROOF_BYTES
 from fulcrum.matching.account import WRAP_BYTES, AccountShares
 from fulcrum.matching.errors import VoucherFormatError
@@ -119,18 +121,7 @@ class VoucherBundle:
 
     @classmethod
     def from_bytes(cls, data: bytes, params: MatchingParams) -> VoucherBundle:
-        if len(data) < _BUNDLE_HEAD.size:
-            raise VoucherFormatError("voucher bundle too short")
-        magic, version, epoch, m, nvar, plen = _BUNDLE_HEAD.unpack_from(data)
-        if magic != b"FMVB" or version != BUNDLE_VERSION:
-            raise VoucherFormatError("not a version-1 voucher bundle")
-        if epoch != params.epoch:
-            raise VoucherFormatError(f"bundle is for epoch {epoch}, expected {params.epoch}")
-        if m != params.m or plen != payload_sealed_bytes(params):
-            raise VoucherFormatError("bundle shape does not match the epoch parameters")
-        if not 1 <= nvar <= MAX_VARIANTS:
-            raise VoucherFormatError(f"bundle holds {nvar} variants; 1..{MAX_VARIANTS} allowed")
-        _expect_len(data, bundle_bytes(params, nvar))
+        epoch, m, nvar, plen = _check_bundle_head(data, params)
         variants: list[VariantVouchers] = []
         pos = _BUNDLE_HEAD.size
         for _ in range(nvar):
@@ -147,6 +138,53 @@ class VoucherBundle:
             variants.append(VariantVouchers(nonce, tuple(vouchers), data[pos : pos + plen]))
             pos += plen
         return cls(epoch, tuple(variants))
+
+
+def _check_bundle_head(data: bytes, params: MatchingParams) -> tuple[int, int, int, int]:
+    if len(data) < _BUNDLE_HEAD.size:
+        raise VoucherFormatError("voucher bundle too short")
+    magic, version, epoch, m, nvar, plen = _BUNDLE_HEAD.unpack_from(data)
+    if magic != b"FMVB" or version != BUNDLE_VERSION:
+        raise VoucherFormatError("not a version-1 voucher bundle")
+    if epoch != params.epoch:
+        raise VoucherFormatError(f"bundle is for epoch {epoch}, expected {params.epoch}")
+    if m != params.m or plen != payload_sealed_bytes(params):
+        raise VoucherFormatError("bundle shape does not match the epoch parameters")
+    if not 1 <= nvar <= MAX_VARIANTS:
+        raise VoucherFormatError(f"bundle holds {nvar} variants; 1..{MAX_VARIANTS} allowed")
+    _expect_len(data, bundle_bytes(params, nvar))
+    return epoch, m, nvar, plen
+
+
+@dataclass(frozen=True)
+class VariantView:
+    """One variant read in place (no per-voucher objects): the platform's fast path."""
+
+    nonce: bytes
+    tags: np.ndarray = field(repr=False)  # (m,) uint64: tag_j as a big-endian integer
+    data: bytes = field(repr=False)  # the whole bundle
+    offset: int  # of voucher 0 in ``data``
+    payload: bytes = field(repr=False)
+
+    def box(self, j: int) -> bytes:
+        start = self.offset + j * VOUCHER_BYTES + TAG_BYTES
+        return self.data[start : start + BOX_BYTES]
+
+
+def parse_bundle_views(data: bytes, params: MatchingParams) -> tuple[VariantView, ...]:
+    """The variants of a bundle with the same checks as ``VoucherBundle.from_bytes``."""
+    _, m, nvar, plen = _check_bundle_head(data, params)
+    out = []
+    pos = _BUNDLE_HEAD.size
+    for _ in range(nvar):
+        nonce = data[pos : pos + NONCE_BYTES]
+        pos += NONCE_BYTES
+        rows = np.frombuffer(data, dtype=np.uint8, count=m * VOUCHER_BYTES, offset=pos)
+        tags = rows.reshape(m, VOUCHER_BYTES)[:, :TAG_BYTES].copy().view(">u8").ravel()
+        end = pos + m * VOUCHER_BYTES
+        out.append(VariantView(nonce, tags.astype(np.uint64), data, pos, data[end : end + plen]))
+        pos = end + plen
+    return tuple(out)
 
 
 # -- payload plaintext ------------------------------------------------------------------------
