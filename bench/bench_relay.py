@@ -50,7 +50,9 @@ def _free_port() -> int:
 
 
 async def _register(c: httpx.AsyncClient, name: str) -> tuple[str, dict[str, str]]:
-    r = await c.post("/v1/accounts", json={"name": name, "device": _device(name)})
+    r = await c.post(
+        "/v1/accounts", json={"name": name, "birth_year": 1990, "device": _device(name)}
+    )
     r.raise_for_status()
     body = r.json()
     return body["device_id"], {"Authorization": f"Bearer {body['token']}"}

@@ -26,7 +26,12 @@ device_app = typer.Typer(help="Manage this account's devices.", no_args_is_help=
 @account_app.command("create")
 def create(
     name: str,
-    birth_year: Annotated[int | None, typer.Option(help="Year of birth (age bands)")] = None,
+    birth_year: Annotated[
+        int,
+        typer.Option(
+            min=1900, max=2100, help="Year of birth (required: sets the account's age band)"
+        ),
+    ],
     country: Annotated[str | None, typer.Option(help="ISO country code, e.g. GB")] = None,
     server: ServerOpt = None,
     home: HomeOpt = DEFAULT_HOME,

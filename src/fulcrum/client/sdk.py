@@ -97,12 +97,13 @@ class FulcrumClient:
         name: str,
         passphrase: str,
         *,
-        birth_year: int | None = None,
+        birth_year: int,
         country: str | None = None,
         log2_n: int | None = None,
         clock: Clock = time.time,
     ) -> FulcrumClient:
-        """Create an account with this device as its first device."""
+        """Create an account with this device as its first device. ``birth_year`` is required:
+        the safety rules treat an account without one as a minor."""
         home = cls._new_home(home_path, passphrase, log2_n)
         device = DeviceAccount()
         transport = HttpTransport(server)

@@ -50,7 +50,7 @@ class DemoWorld:
             raise DemoFailed(f"{self.step}: {what}")
 
     async def user(
-        self, name: str, *, birth_year: int | None = 1990, country: str | None = "GB"
+        self, name: str, *, birth_year: int = 1990, country: str | None = "GB"
     ) -> FulcrumClient:
         client = await FulcrumClient.register(
             self.out / "homes" / name,

@@ -49,7 +49,7 @@ class Users:
 
     async def user(self, name: str, *, pin: bool = True) -> FulcrumClient:
         client = await FulcrumClient.register(
-            self.root / name, self.server.url, name, PASS, log2_n=10
+            self.root / name, self.server.url, name, PASS, birth_year=1990, log2_n=10
         )
         if pin:
             pin_trust(client, custodian_state(self.server.app).trust())

@@ -140,7 +140,7 @@ async def test_separate_process_custodian_over_http(
     try:
         for name in ("carol", "dave"):
             client = await FulcrumClient.register(
-                tmp_path / name, server.url, name, PASS, log2_n=10
+                tmp_path / name, server.url, name, PASS, birth_year=1990, log2_n=10
             )
             pin_trust(client, custodian.trust())
             clients.append(client)

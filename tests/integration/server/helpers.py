@@ -62,8 +62,12 @@ class Dev:
         )
 
 
-async def register(client: httpx.AsyncClient, name: str, **kw: Any) -> Dev:
-    r = await client.post("/v1/accounts", json={"name": name, "device": device_keys(name, **kw)})
+async def register(
+    client: httpx.AsyncClient, name: str, birth_year: int | None = 1990, **kw: Any
+) -> Dev:
+    """Register ``name`` (an adult unless ``birth_year`` says otherwise; None = unknown age)."""
+    body = {"name": name, "birth_year": birth_year, "device": device_keys(name, **kw)}
+    r = await client.post("/v1/accounts", json=body)
     assert r.status_code == 201, r.text
     body = r.json()
     return Dev(name, body["device_id"], body["token"], client)

@@ -25,7 +25,7 @@ from fulcrum.safety import (
     SafetyEngine,
     SafetyEvent,
     SafetyPolicy,
-    policy_from_mapping,
+    default_policy,
 )
 from fulcrum.server.errors import ApiError
 from fulcrum.store.safety import SqlSafetyStore, enqueue_notice
@@ -46,12 +46,11 @@ NOTICE_TEXT = {
 
 
 def server_policy() -> SafetyPolicy:
-    """The relay's policy: the engine defaults, except accounts without a birth year are adults.
-
-    The relay's sign-up keeps birth year optional, so treating unknown age as minor would refuse
-    every first message between age-less accounts. Deployments that require a birth year at
-    sign-up should set ``[age] unknown_age_treated_as = "minor"`` instead."""
-    return policy_from_mapping({"age": {"unknown_age_treated_as": "adult"}})
+    """The relay's policy: the engine defaults, so an account without a birth year is treated as
+    a minor (design note 07, ``[age] unknown_age_treated_as = "minor"``). Clients ask for a birth
+    year at sign-up; the relay's ``AccountCreate`` still accepts none for older clients, and those
+    accounts get a minor's protections."""
+    return default_policy()
 
 
 class SafetyRefused(ApiError):
