@@ -38,6 +38,7 @@ class World:
         self.clients: list[FulcrumClient] = []
 
     async def user(self, name: str, **kw: object) -> FulcrumClient:
+        kw.setdefault("birth_year", 1990)  # an adult unless a test says otherwise
         client = await FulcrumClient.register(
             self.root / name,
             self.server.url,
