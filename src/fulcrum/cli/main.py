@@ -8,6 +8,7 @@ from fulcrum.cli.account import account_app, device_app
 from fulcrum.cli.audit import audit_app
 from fulcrum.cli.contacts import contact_app
 from fulcrum.cli.demo import demo
+from fulcrum.cli.forward import forward_command
 from fulcrum.cli.matching import bank_app, custodian_app
 from fulcrum.cli.messages import group_app, send, sync
 from fulcrum.cli.reports import report, review_app, reviewer_app
@@ -24,6 +25,7 @@ app.command("serve")(serve)
 app.command("demo")(demo)
 app.command("send")(send)
 app.command("sync")(sync)
+app.command("forward")(forward_command)
 app.add_typer(account_app, name="account")
 app.add_typer(device_app, name="device")
 app.add_typer(group_app, name="group")

@@ -70,3 +70,7 @@ FACTORIES.append(add_matching)
 from fulcrum.client.escrow_layer import add_escrow  # noqa: E402
 
 FACTORIES.append(add_escrow)
+
+from fulcrum.client.forwarding import add_forwarding  # noqa: E402
+
+FACTORIES.append(add_forwarding)

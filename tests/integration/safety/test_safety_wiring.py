@@ -1,4 +1,5 @@
-"""Minor protection through the real relay: refusals, notices, discovery, groups, forwarding."""
+"""Minor protection through the real relay: refusals, notices, discovery, groups (forwarding:
+``test_forwarding.py``)."""
 
 from __future__ import annotations
 
@@ -142,31 +143,6 @@ async def test_group_add_rule(world: World) -> None:
     with pytest.raises(ApiError) as add:
         await stranger.change_members("adults", add=["kid"])
     assert "R5-group-add" in add.value.message
-
-
-async def forward(client: FulcrumClient, peer: str, count: int, batch: str) -> None:
-    await client._ensure_sessions([peer, client.core.account])
-    await client._prepare([])  # the escrow preparer fetches the epoch key
-    envelope = client.core.compose_direct(peer, b"fwd", client.clock())
-    ext = {**envelope.extensions, "forward_count": count, "forward_batch": batch}
-    await client._send(envelope.model_copy(update={"extensions": ext}))
-
-
-async def test_forwarding_limits(world: World) -> None:
-    sender = await world.user("sender", birth_year=ADULT)
-    for i in range(6):
-        await world.user(f"p{i}", birth_year=ADULT)
-    for i in range(5):  # at the limit: 5 chats per forward
-        await forward(sender, f"p{i}", 1, "batch-a")
-    with pytest.raises(ApiError) as err:
-        await forward(sender, "p5", 1, "batch-a")
-    assert err.value.status == 403 and "R6-forward-limit" in err.value.message
-    sender.state.outbox.clear()
-    await forward(sender, "p0", 5, "batch-b")  # frequently forwarded: 1 chat
-    with pytest.raises(ApiError) as again:
-        await forward(sender, "p1", 5, "batch-b")
-    assert "R6-forward-limit" in again.value.message
-    sender.state.outbox.clear()
 
 
 async def test_minor_to_minor_request_message(world: World) -> None:
