@@ -11,7 +11,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from fulcrum.server.state import RelayState
-from fulcrum.store import Database
 from fulcrum.server.translog.keys import load_log_signer, load_witness_signer
 from fulcrum.server.translog.service import (
     CheckpointRefused,
@@ -19,6 +18,7 @@ from fulcrum.server.translog.service import (
     InProcessWitness,
     TransparencyLog,
 )
+from fulcrum.store import Database
 
 FEATURE = "translog"
 LOG_ORIGIN = "fulcrum.example/log"
