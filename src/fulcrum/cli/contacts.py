@@ -1,4 +1,5 @@
-"""`fulcrum contact request|accept|decline|block|list`: connections under the safety rules."""
+"""`fulcrum contact request|accept|decline|block|list`: connections under the safety rules, and
+`fulcrum group invite|join`: group invite links."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fulcrum.cli.common import DEFAULT_HOME, HomeOpt, ServerOpt, console, with_client
+from fulcrum.cli.messages import group_app
 from fulcrum.client import contacts
 from fulcrum.client.sdk import FulcrumClient
 from fulcrum.wire.safety import ContactList
@@ -52,3 +54,26 @@ def list_contacts(server: ServerOpt = None, home: HomeOpt = DEFAULT_HOME) -> Non
 
     for entry in with_client(home, server, go).contacts:
         console.print(f"{entry.account}\t{entry.status}\t{entry.direction}")
+
+
+@group_app.command("invite")
+def invite(
+    group: Annotated[str, typer.Argument(help="The group id")],
+    hours: Annotated[int, typer.Option(min=1, max=168, help="Valid for this many hours")] = 24,
+    server: ServerOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+) -> None:
+    """Create a single-use invite link to GROUP (admins only); prints its token once."""
+    info = with_client(home, server, lambda c: contacts.create_invite(c, group, hours * 3600))
+    console.print(f"invite to {info.group_id} (single use, {hours} h): {info.token}")
+
+
+@group_app.command("join")
+def join(
+    token: Annotated[str, typer.Argument(help="The invite token")],
+    server: ServerOpt = None,
+    home: HomeOpt = DEFAULT_HOME,
+) -> None:
+    """Join a group with an invite link."""
+    info = with_client(home, server, lambda c: contacts.accept_invite(c, token))
+    console.print(f"joined {info.group_id}: {', '.join(info.members)}")

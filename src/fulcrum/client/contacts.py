@@ -1,4 +1,5 @@
-"""Contacts and directory on top of a ``FulcrumClient``: requests, accept, decline, block, search.
+"""Contacts, directory and group invite links on top of a ``FulcrumClient``: requests, accept,
+decline, block, search, invite, join.
 
 Refusals by the minor-protection rules arrive as ``ApiError`` with code ``safety_refused`` and the
 rule's explanation as the message.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 from fulcrum.client.core import ClientError
 from fulcrum.client.sdk import FulcrumClient
+from fulcrum.wire.api import GroupInfo
 from fulcrum.wire.safety import (
     ContactBlock,
     ContactList,
     ContactRequestCreate,
     ContactRequestInfo,
     DirectoryResults,
+    InviteCreate,
+    InviteInfo,
     RuleStatsOut,
 )
 
@@ -63,3 +67,20 @@ async def search(client: FulcrumClient, query: str) -> list[str]:
 
 async def safety_stats(client: FulcrumClient, days: int = 30) -> RuleStatsOut:
     return await client.transport.call("GET", "/safety/stats", RuleStatsOut, params={"days": days})
+
+
+async def create_invite(
+    client: FulcrumClient, group_id: str, ttl_seconds: int = 86_400
+) -> InviteInfo:
+    """A single-use invite link to ``group_id`` (admins only); share ``token`` out of band."""
+    return await client.transport.call(
+        "POST",
+        f"/groups/{group_id}/invites",
+        InviteInfo,
+        body=InviteCreate(ttl_seconds=ttl_seconds),
+    )
+
+
+async def accept_invite(client: FulcrumClient, token: str) -> GroupInfo:
+    """Join a group with an invite link (a minor may join this way without a connection)."""
+    return await client.transport.call("POST", f"/invites/{token}/accept", GroupInfo)

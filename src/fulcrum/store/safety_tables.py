@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fulcrum.safety.decisions import RuleId
@@ -141,6 +141,32 @@ class SafetyDecision(Base):
     priority: Mapped[str | None] = mapped_column(String(16))
 
 
+class SafetyInvite(Base):
+    """A group invite link (rule 5): single use, expires. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "safety_invites"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(48), index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_by: Mapped[str | None] = mapped_column(String(32))
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SafetyStatsPublished(Base):
+    """Which (day, rule) counts went to the transparency log, at which index (publish once)."""
+
+    __tablename__ = "safety_stats_published"
+
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    log_index: Mapped[int] = mapped_column(BigInteger)
+    published_at: Mapped[int] = mapped_column(BigInteger)
+
+
 def upsert(
     session: Session, model: type[Base], values: dict[str, Any], keys: tuple[str, ...]
 ) -> None:
@@ -244,11 +270,13 @@ __all__ = [
     "SafetyDecision",
     "SafetyDecisionCount",
     "SafetyForward",
+    "SafetyInvite",
     "SafetyMinorChat",
     "SafetyNoticeSent",
     "SafetyPair",
     "SafetyReport",
     "SafetySignals",
+    "SafetyStatsPublished",
     "signals_from_json",
     "signals_json",
     "sliding_from_json",

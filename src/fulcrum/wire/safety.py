@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from fulcrum.wire.api import AccountName, WireModel
 
 
@@ -43,3 +45,22 @@ class RuleStatsOut(WireModel):
     first_day: int
     last_day: int
     counts: dict[str, dict[str, int]]
+
+
+class InviteCreate(WireModel):
+    """Create a single-use invite link to a group (admins only)."""
+
+    ttl_seconds: int = Field(default=86_400, ge=60, le=7 * 86_400)
+
+
+class InviteInfo(WireModel):
+    token: str  # shown once: the server keeps only its SHA-256
+    group_id: str
+    expires_at: int  # server time, ms
+
+
+class RuleStatsPublished(WireModel):
+    """One UTC day's per-rule counts as appended to the transparency log."""
+
+    day: int
+    entries: dict[str, int]  # rule_id -> log index

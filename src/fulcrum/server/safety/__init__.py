@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from fulcrum.server.errors import error_response
 from fulcrum.server.relay.common import now_ms
 from fulcrum.server.safety.hooks import SafetyGroupHook, SafetySendHook
+from fulcrum.server.safety.invites import router as invites_router
 from fulcrum.server.safety.routes import router
 from fulcrum.server.safety.service import SafetyRefused, SafetyService
 from fulcrum.server.state import RelayState
@@ -24,6 +25,7 @@ def install(app: FastAPI, state: RelayState) -> None:
     state.hooks.send.append(SafetySendHook(service))
     state.hooks.group.append(SafetyGroupHook(service))
     app.include_router(router, prefix=API_PREFIX)
+    app.include_router(invites_router, prefix=API_PREFIX)
 
     async def on_refused(_req: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SafetyRefused)
