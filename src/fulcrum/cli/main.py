@@ -11,8 +11,10 @@ from fulcrum.cli.demo import demo
 from fulcrum.cli.forward import forward_command
 from fulcrum.cli.matching import bank_app, custodian_app
 from fulcrum.cli.messages import group_app, send, sync
+from fulcrum.cli.readiness import readiness_app
 from fulcrum.cli.reports import report, review_app, reviewer_app
 from fulcrum.cli.serve import serve
+from fulcrum.cli.simulate import simulate
 from fulcrum.cli.trustee import trustee_app
 
 app = typer.Typer(
@@ -36,6 +38,8 @@ app.add_typer(audit_app, name="audit")
 app.command("report")(report)
 app.add_typer(review_app, name="review")
 app.add_typer(reviewer_app, name="reviewer")
+app.command("simulate")(simulate)
+app.add_typer(readiness_app, name="readiness")
 app.add_typer(trustee_app, name="trustee")
 
 

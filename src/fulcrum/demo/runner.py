@@ -207,3 +207,7 @@ STEPS.append(("verifiable abuse reports", step_franking_report))
 from fulcrum.demo.steps_escrow import step_escrow  # noqa: E402
 
 STEPS.insert(3, ("escrow fields, trustees and the log", step_escrow))  # after the messaging steps
+
+from fulcrum.demo.steps_simulation import step_simulation  # noqa: E402
+
+STEPS.append(("safety evaluation (small simulation)", step_simulation))

@@ -44,3 +44,7 @@ INSTALLERS.append(install_translog)
 from fulcrum.server.escrow import install as install_escrow  # noqa: E402
 
 INSTALLERS.append(install_escrow)
+
+from fulcrum.server.readiness import install as install_readiness  # noqa: E402
+
+INSTALLERS.append(install_readiness)
