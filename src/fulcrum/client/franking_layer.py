@@ -8,7 +8,8 @@ Layer state (``core.layer_state["franking"]``, JSON):
   for received messages (kept for the report window, then pruned);
 * ``sent``: {msg_id: {"k_f", "meta", "body", "c"}} for this device's own messages, completed
   with the relay's env and tag when a report needs them (``GET /v1/franking/sent/{id}``);
-* ``failed`` / ``gaps``: counters of hidden messages and flagged chain gaps.
+* ``failed`` / ``gaps``: counters of hidden messages and flagged chain gaps;
+* ``pruned_at``: when expired bundles were last dropped (at most every ``PRUNE_EVERY_S``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fulcrum.franking import (
     commitment_matches,
     new_franking_key,
 )
+from fulcrum.franking.bundle import BUNDLE_VERSION
 from fulcrum.franking.receive import meta_matches_env
 from fulcrum.hazmat.symmetric import constant_time_equal, sha256
 from fulcrum.wire.reports import FRANKING_ENV_KEY
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 NAME = "franking"
 NOT_VERIFIED = "could not be verified (franking)"
+PRUNE_EVERY_S = 3600.0  # pruning walks every kept bundle: not on every message
 
 
 def _chain_key(sender: str, device: str, conv: str) -> str:
@@ -46,6 +49,9 @@ def _chain_key(sender: str, device: str, conv: str) -> str:
 
 
 def _prune(state: dict[str, Any], now: float) -> None:
+    if 0 <= now - float(state.get("pruned_at", -PRUNE_EVERY_S)) < PRUNE_EVERY_S:
+        return
+    state["pruned_at"] = now
     window = timedelta(days=float(state.get("window_days", DEFAULT_KEEP_WINDOW.days)))
     cutoff = int((datetime.fromtimestamp(now, UTC) - window).timestamp() * 1000)
     for bucket in ("bundles", "sent"):
@@ -78,14 +84,15 @@ class FrankingSendLayer:
         )
         k_f = new_franking_key()
         c = commit(k_f, meta, message.body)
-        message.layers[NAME] = {"k_f": b64e(k_f), "meta": meta.to_json()}
+        k_f_text, meta_json, c_text = b64e(k_f), meta.to_json(), b64e(c)
+        message.layers[NAME] = {"k_f": k_f_text, "meta": meta_json}
         message.commitment = c
-        prev_by_conv[header.conv] = b64e(c)
+        prev_by_conv[header.conv] = c_text
         state.setdefault("sent", {})[header.msg_id] = {
-            "k_f": b64e(k_f),
-            "meta": meta.to_json(),
+            "k_f": k_f_text,
+            "meta": meta_json,  # never mutated: sharing the dict is safe
             "body": b64e(message.body),
-            "c": b64e(c),
+            "c": c_text,
             "ts": int(message.now * 1000),
         }
         _prune(state, message.now)
@@ -104,7 +111,9 @@ class FrankingReceiveLayer:
             commitment = b64d(item.commitment or "", length=32)
             if item.franking is None:
                 raise FrankingError("no franking tag")
-            bundle = FrankingBundle(
+            # Validates every part; kept below as the wire texts it was parsed from (strict,
+            # canonical base64 and exact keys make them equal to ``bundle.to_json()``).
+            FrankingBundle(
                 message.body, meta, k_f, commitment, env, item.franking.kid, b64d(item.franking.tag)
             )
         except (KeyError, TypeError, EncodingError, FrankingError):
@@ -133,7 +142,16 @@ class FrankingReceiveLayer:
             state["gaps"] = int(state.get("gaps", 0)) + 1
         expected_by_chain[chain] = b64e(commitment)
         state.setdefault("bundles", {})[item.msg_id] = {
-            "bundle": bundle.to_json(),
+            "bundle": {
+                "v": BUNDLE_VERSION,
+                "body": b64e(message.body),
+                "meta": layer["meta"],
+                "k_f": layer["k_f"],
+                "c": item.commitment,
+                "env": item.envelope[FRANKING_ENV_KEY],
+                "kid": item.franking.kid,
+                "tag": item.franking.tag,
+            },
             "attachments": [k.to_json() for k in keys],
             "gap": gap,
             "ts": env.server_ts,

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from fulcrum.encoding import canonical_json, domain_message
+from fulcrum.franking._canon import env_canonical
 from fulcrum.franking._fields import (
     DIGEST_BYTES,
     MSG_ID_BYTES,
@@ -136,7 +137,7 @@ class ServerEnvelope:
 
     @cached_property
     def _canonical(self) -> bytes:
-        return canonical_json(self.to_json())
+        return env_canonical(self)  # == canonical_json(self.to_json()), written directly
 
     def canonical(self) -> bytes:
         """``C(env)``: the bytes that go into the tag."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from fulcrum.encoding import canonical_json
+from fulcrum.franking._canon import meta_canonical
 from fulcrum.franking._fields import (
     DIGEST_BYTES,
     MSG_ID_BYTES,
@@ -145,7 +145,7 @@ class FrankingMeta:
 
     @cached_property
     def _canonical(self) -> bytes:
-        return canonical_json(self.to_json())
+        return meta_canonical(self)  # == canonical_json(self.to_json()), written directly
 
     def canonical(self) -> bytes:
         """``C(meta)``: the bytes that go into the commitment."""
