@@ -13,6 +13,7 @@ from fulcrum.cli.matching import bank_app, custodian_app
 from fulcrum.cli.messages import group_app, send, sync
 from fulcrum.cli.readiness import readiness_app
 from fulcrum.cli.reports import report, review_app, reviewer_app
+from fulcrum.cli.safety import safety_app
 from fulcrum.cli.serve import serve
 from fulcrum.cli.simulate import simulate
 from fulcrum.cli.trustee import trustee_app
@@ -34,6 +35,7 @@ app.add_typer(group_app, name="group")
 app.add_typer(bank_app, name="bank")
 app.add_typer(custodian_app, name="custodian")
 app.add_typer(contact_app, name="contact")
+app.add_typer(safety_app, name="safety")
 app.add_typer(audit_app, name="audit")
 app.command("report")(report)
 app.add_typer(review_app, name="review")

@@ -65,8 +65,12 @@ async def search(client: FulcrumClient, query: str) -> list[str]:
     return found.accounts
 
 
-async def safety_stats(client: FulcrumClient, days: int = 30) -> RuleStatsOut:
-    return await client.transport.call("GET", "/safety/stats", RuleStatsOut, params={"days": days})
+async def safety_stats(
+    client: FulcrumClient, days: int = 30, *, day: int | None = None
+) -> RuleStatsOut:
+    """Public per-rule counts for the last ``days`` UTC days, or for the one UTC ``day``."""
+    params: dict[str, int] = {"days": days} if day is None else {"day": day}
+    return await client.transport.call("GET", "/safety/stats", RuleStatsOut, params=params)
 
 
 async def create_invite(

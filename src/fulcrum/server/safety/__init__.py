@@ -21,6 +21,7 @@ FEATURE = "safety"
 
 def install(app: FastAPI, state: RelayState) -> None:
     service = SafetyService()
+    service.hub = state.hub
     state.features[FEATURE] = service
     state.hooks.send.append(SafetySendHook(service))
     state.hooks.group.append(SafetyGroupHook(service))
@@ -30,16 +31,15 @@ def install(app: FastAPI, state: RelayState) -> None:
     async def on_refused(_req: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SafetyRefused)
 
-        def keep_bookkeeping() -> list[tuple[str, int]]:
+        def keep_bookkeeping() -> None:
             # The refused request rolled back; re-apply its event so the rule's counters, audit
-            # record and notices are kept (the refused action itself is not performed).
+            # record and notices are kept (the refused action itself is not performed). Notices
+            # are pushed when this transaction commits.
             ts = now_ms()
             with state.db.write() as session:
-                return service.apply(session, exc.event, ts).pushes
+                service.apply(session, exc.event, ts)
 
-        pushes = await run_in_threadpool(keep_bookkeeping)
-        for device_id, seq in pushes:
-            await state.hub.publish(device_id, {"type": "queued", "seq": seq})
+        await run_in_threadpool(keep_bookkeeping)
         return error_response(exc.status, exc.code, exc.message)
 
     app.add_exception_handler(SafetyRefused, on_refused)

@@ -199,12 +199,20 @@ def search_directory(
 
 
 @router.get("/safety/stats", response_model=RuleStatsOut, responses=error_responses(422))
-def safety_stats(request: Request, days: int = Query(default=30, ge=1, le=366)) -> RuleStatsOut:
-    """Public aggregate counts of rule decisions per rule and action (no accounts, no events)."""
+def safety_stats(
+    request: Request,
+    days: int = Query(default=30, ge=1, le=366),
+    day: int | None = Query(default=None, ge=0, description="one UTC day (POSIX seconds // 86400)"),
+) -> RuleStatsOut:
+    """Public aggregate counts of rule decisions per rule and action (no accounts, no events):
+    the last ``days`` UTC days, or the one UTC ``day`` (what the transparency log holds for it)."""
     service = service_of(request)
     end = time.time()
+    start = end - (days - 1) * 86400.0
+    if day is not None:
+        start = end = day * 86400.0
     with state_of(request).db.read() as session:
-        stats = service.engine(session).rule_stats(end - (days - 1) * 86400.0, end)
+        stats = service.engine(session).rule_stats(start, end)
     data = stats.to_json()
     return RuleStatsOut(
         first_day=stats.first_day,

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import anyio.from_thread
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from fulcrum.safety import (
@@ -28,6 +30,7 @@ from fulcrum.safety import (
     default_policy,
 )
 from fulcrum.server.errors import ApiError
+from fulcrum.server.push import PushHub
 from fulcrum.store.safety import SqlSafetyStore, enqueue_notice
 from fulcrum.store.safety_cache import AccountCache
 
@@ -78,6 +81,7 @@ class SafetyService:
         self.review_cases = 0  # rule-hit cases opened (for tests and logs)
         # account records shared by this process's requests (None: read them every time)
         self.accounts: AccountCache | None = AccountCache()
+        self.hub: PushHub | None = None  # set by ``install``: notices are pushed after commit
 
     def store(self, session: Session) -> SqlSafetyStore:
         return SqlSafetyStore(session, self.accounts)
@@ -100,6 +104,34 @@ class SafetyService:
         applied = Applied(decisions)
         if not decisions:
             return applied
+        try:
+            return self._act(session, engine, applied, now_ms)
+        finally:
+            self.push_after_commit(session, applied.pushes)
+
+    def push_after_commit(self, session: Session, pushes: list[tuple[str, int]]) -> None:
+        """Tell connected devices about queued notices once ``session`` commits (never before:
+        a device fetching early would miss them; a rollback pushes nothing). Runs on the worker
+        thread the request is served on; elsewhere (benchmarks, scripts) the notices simply wait
+        in the queue for the next fetch."""
+        hub = self.hub
+        if hub is None or not pushes:
+            return
+        queued = list(pushes)
+
+        def publish(_session: Session) -> None:
+            try:
+                for device_id, seq in queued:
+                    anyio.from_thread.run(hub.publish, device_id, {"type": "queued", "seq": seq})
+            except RuntimeError:  # not on an event loop's worker thread
+                LOG.debug("safety notices queued without a push (%d devices)", len(queued))
+
+        sa_event.listen(session, "after_commit", publish, once=True)
+
+    def _act(
+        self, session: Session, engine: SafetyEngine, applied: Applied, now_ms: int
+    ) -> Applied:
+        decisions = applied.decisions
         store = engine.store
         assert isinstance(store, SqlSafetyStore)
         store.record_decisions(decisions)
