@@ -1,19 +1,65 @@
-"""Accepted messages and the per-device delivery queue."""
+"""Accepted messages and the per-device delivery queue.
+
+The hot path (find, accept, page, ack) runs SQLAlchemy Core statements on the mapped tables: no
+ORM objects, no unit-of-work bookkeeping, one ``executemany`` for the queue rows of a message.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from fulcrum.store.models import Device, Message, MessageAttachment, QueueEntry
 from fulcrum.store.records import AcceptedMessage, Delivery, NewMessage, QueuedMessage
 
+MESSAGES = cast(Table, Message.__table__)
+QUEUE = cast(Table, QueueEntry.__table__)
+LINKS = cast(Table, MessageAttachment.__table__)
+
 
 class AckRefused(PermissionError):
     """At least one acked seq is not a pending-or-acked row of the acking device."""
+
+
+def _message_row(message: NewMessage) -> dict[str, Any]:
+    return {
+        "msg_id": message.msg_id,
+        "sender_account": message.sender_account,
+        "sender_device": message.sender_device,
+        "conv": message.conv,
+        "kind": message.kind,
+        "content_type": message.content_type,
+        "body": message.body,
+        "commitment": message.commitment,
+        "escrow": message.escrow,
+        "group_id": message.group_id,
+        "membership_epoch": message.membership_epoch,
+        "group_ratchet": message.group_ratchet,
+        "extensions": message.extensions,
+        "server_ts": message.server_ts,
+        "content_hash": message.content_hash,
+        "env": message.env,
+        "franking_kid": message.franking_kid,
+        "franking_tag": message.franking_tag,
+    }
+
+
+_FIND = select(
+    MESSAGES.c.msg_id,
+    MESSAGES.c.server_ts,
+    MESSAGES.c.content_hash,
+    MESSAGES.c.franking_kid,
+    MESSAGES.c.franking_tag,
+)
+_INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
+_INSERT_QUEUE = insert(QUEUE).returning(
+    QUEUE.c.device_id, QUEUE.c.seq, sort_by_parameter_order=True
+)
+_SET_FRANKING = update(MESSAGES)
 
 
 class MessageStore:
@@ -22,13 +68,7 @@ class MessageStore:
 
     def find(self, sender_account: str, msg_id: str) -> AcceptedMessage | None:
         row = self.session.execute(
-            select(
-                Message.msg_id,
-                Message.server_ts,
-                Message.content_hash,
-                Message.franking_kid,
-                Message.franking_tag,
-            ).where(Message.sender_account == sender_account, Message.msg_id == msg_id)
+            _FIND.where(MESSAGES.c.sender_account == sender_account, MESSAGES.c.msg_id == msg_id)
         ).first()
         return None if row is None else AcceptedMessage(*row)
 
@@ -38,67 +78,68 @@ class MessageStore:
         """Insert the message, its attachment links and one queue row per delivery.
 
         Returns the message's primary key and ``(device_id, seq)`` for each queue row."""
-        message_pk = int(
-            self.session.execute(
-                insert(Message).returning(Message.id),
-                [
-                    {
-                        "msg_id": message.msg_id,
-                        "sender_account": message.sender_account,
-                        "sender_device": message.sender_device,
-                        "conv": message.conv,
-                        "kind": message.kind,
-                        "content_type": message.content_type,
-                        "body": message.body,
-                        "commitment": message.commitment,
-                        "escrow": message.escrow,
-                        "group_id": message.group_id,
-                        "membership_epoch": message.membership_epoch,
-                        "group_ratchet": message.group_ratchet,
-                        "extensions": message.extensions,
-                        "server_ts": message.server_ts,
-                        "content_hash": message.content_hash,
-                        "env": message.env,
-                        "franking_kid": message.franking_kid,
-                        "franking_tag": message.franking_tag,
-                    }
-                ],
-            ).scalar_one()
-        )
+        message_pk = int(self.session.execute(_INSERT_MESSAGE, _message_row(message)).scalar_one())
         if message.attachments:
             self.session.execute(
-                insert(MessageAttachment),
+                insert(LINKS),
                 [
                     {"message_id": message_pk, "attachment_id": a, "position": i}
                     for i, a in enumerate(message.attachments)
                 ],
             )
-        pushes: list[tuple[str, int]] = []
-        if deliveries:
-            result = self.session.execute(
-                insert(QueueEntry).returning(
-                    QueueEntry.device_id, QueueEntry.seq, sort_by_parameter_order=True
-                ),
-                [
-                    {
-                        "device_id": d.device_id,
-                        "message_id": message_pk,
-                        "ratchet_type": d.ratchet_type,
-                        "ratchet_body": d.ratchet_body,
-                        "acked": False,
-                    }
-                    for d in deliveries
-                ],
-            )
-            pushes = [(str(dev), int(seq)) for dev, seq in result]
-        return message_pk, pushes
+        if not deliveries:
+            return message_pk, []
+        rows = [
+            {
+                "device_id": d.device_id,
+                "message_id": message_pk,
+                "ratchet_type": d.ratchet_type,
+                "ratchet_body": d.ratchet_body,
+                "acked": False,
+            }
+            for d in deliveries
+        ]
+        if len(rows) == 1:  # the common 1:1 case: a plain INSERT ... RETURNING
+            dev, seq = self.session.execute(_INSERT_QUEUE, rows[0]).one()
+            return message_pk, [(str(dev), int(seq))]
+        result = self.session.execute(_INSERT_QUEUE, rows)
+        return message_pk, [(str(dev), int(seq)) for dev, seq in result]
 
     def set_franking(self, message_pk: int, kid: str, tag: bytes) -> None:
         self.session.execute(
-            update(Message)
-            .where(Message.id == message_pk)
-            .values(franking_kid=kid, franking_tag=tag)
+            _SET_FRANKING.where(MESSAGES.c.id == message_pk).values(
+                franking_kid=kid, franking_tag=tag
+            )
         )
+
+
+_PAGE = (
+    select(
+        QUEUE.c.seq,
+        MESSAGES.c.kind,
+        MESSAGES.c.msg_id,
+        MESSAGES.c.conv,
+        MESSAGES.c.sender_account,
+        MESSAGES.c.sender_device,
+        MESSAGES.c.server_ts,
+        MESSAGES.c.content_type,
+        MESSAGES.c.body,
+        QUEUE.c.ratchet_type,
+        QUEUE.c.ratchet_body,
+        MESSAGES.c.group_id,
+        MESSAGES.c.membership_epoch,
+        MESSAGES.c.group_ratchet,
+        MESSAGES.c.commitment,
+        MESSAGES.c.escrow,
+        MESSAGES.c.franking_kid,
+        MESSAGES.c.franking_tag,
+        MESSAGES.c.env,
+        MESSAGES.c.extensions,
+        MESSAGES.c.id,
+    )
+    .join(MESSAGES, MESSAGES.c.id == QUEUE.c.message_id)
+    .order_by(QUEUE.c.seq)
+)
 
 
 class DeliveryQueue:
@@ -109,74 +150,48 @@ class DeliveryQueue:
 
     def page(self, device_id: str, *, after: int, limit: int) -> tuple[list[QueuedMessage], bool]:
         rows = self.session.execute(
-            select(
-                QueueEntry.seq,
-                Message.kind,
-                Message.msg_id,
-                Message.conv,
-                Message.sender_account,
-                Message.sender_device,
-                Message.server_ts,
-                Message.content_type,
-                Message.body,
-                QueueEntry.ratchet_type,
-                QueueEntry.ratchet_body,
-                Message.group_id,
-                Message.membership_epoch,
-                Message.group_ratchet,
-                Message.commitment,
-                Message.escrow,
-                Message.franking_kid,
-                Message.franking_tag,
-                Message.env,
-                Message.extensions,
-                Message.id.label("message_pk"),
-            )
-            .join(Message, Message.id == QueueEntry.message_id)
-            .where(
-                QueueEntry.device_id == device_id,
-                QueueEntry.acked.is_(False),
-                QueueEntry.seq > after,
-            )
-            .order_by(QueueEntry.seq)
-            .limit(limit + 1)
+            _PAGE.where(
+                QUEUE.c.device_id == device_id,
+                QUEUE.c.acked.is_(False),
+                QUEUE.c.seq > after,
+            ).limit(limit + 1)
         ).all()
         more = len(rows) > limit
-        maps = [r._mapping for r in rows[:limit]]
+        rows = rows[:limit]
         links: dict[int, list[str]] = defaultdict(list)
-        message_pks = {int(m["message_pk"]) for m in maps}
+        message_pks = {int(r[20]) for r in rows}
         if message_pks:
             for mpk, att in self.session.execute(
-                select(MessageAttachment.message_id, MessageAttachment.attachment_id)
-                .where(MessageAttachment.message_id.in_(message_pks))
-                .order_by(MessageAttachment.message_id, MessageAttachment.position)
+                select(LINKS.c.message_id, LINKS.c.attachment_id)
+                .where(LINKS.c.message_id.in_(message_pks))
+                .order_by(LINKS.c.message_id, LINKS.c.position)
             ):
                 links[int(mpk)].append(str(att))
         items = [
             QueuedMessage(
-                seq=m["seq"],
-                kind=m["kind"],
-                msg_id=m["msg_id"],
-                conv=m["conv"],
-                sender=m["sender_account"],
-                sender_device=m["sender_device"],
-                server_ts=m["server_ts"],
-                content_type=m["content_type"],
-                body=m["body"],
-                ratchet_type=m["ratchet_type"],
-                ratchet_body=m["ratchet_body"],
-                group_id=m["group_id"],
-                membership_epoch=m["membership_epoch"],
-                group_ratchet=m["group_ratchet"],
-                commitment=m["commitment"],
-                escrow=m["escrow"],
-                franking_kid=m["franking_kid"],
-                franking_tag=m["franking_tag"],
-                env=m["env"],
-                extensions=m["extensions"],
-                attachments=tuple(links.get(int(m["message_pk"]), ())),
+                seq=r[0],
+                kind=r[1],
+                msg_id=r[2],
+                conv=r[3],
+                sender=r[4],
+                sender_device=r[5],
+                server_ts=r[6],
+                content_type=r[7],
+                body=r[8],
+                ratchet_type=r[9],
+                ratchet_body=r[10],
+                group_id=r[11],
+                membership_epoch=r[12],
+                group_ratchet=r[13],
+                commitment=r[14],
+                escrow=r[15],
+                franking_kid=r[16],
+                franking_tag=r[17],
+                env=r[18],
+                extensions=r[19],
+                attachments=tuple(links.get(int(r[20]), ())),
             )
-            for m in maps
+            for r in rows
         ]
         return items, more
 
@@ -185,30 +200,24 @@ class DeliveryQueue:
         wanted = set(seqs)
         owned = set(
             self.session.scalars(
-                select(QueueEntry.seq).where(
-                    QueueEntry.seq.in_(wanted), QueueEntry.device_id == device_id
-                )
+                select(QUEUE.c.seq).where(QUEUE.c.seq.in_(wanted), QUEUE.c.device_id == device_id)
             )
         )
         if owned != wanted:
             raise AckRefused("some seqs do not belong to this device")
         result = self.session.execute(
-            update(QueueEntry)
-            .where(QueueEntry.seq.in_(wanted), QueueEntry.acked.is_(False))
+            update(QUEUE)
+            .where(QUEUE.c.seq.in_(wanted), QUEUE.c.acked.is_(False))
             .values(acked=True, ratchet_body=None)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
     def pending_count(self, device_id: str) -> int:
-        stmt = select(func.count()).where(
-            QueueEntry.device_id == device_id, QueueEntry.acked.is_(False)
-        )
+        stmt = select(func.count()).where(QUEUE.c.device_id == device_id, QUEUE.c.acked.is_(False))
         return int(self.session.scalar(stmt) or 0)
 
     def depth(self) -> int:
-        return int(
-            self.session.scalar(select(func.count()).where(QueueEntry.acked.is_(False))) or 0
-        )
+        return int(self.session.scalar(select(func.count()).where(QUEUE.c.acked.is_(False))) or 0)
 
     def devices_with(self, seqs: Sequence[int]) -> dict[int, str]:
         rows = self.session.execute(
