@@ -136,7 +136,12 @@ class LogTrust:
 
 
 def item_refusals(
-    item: RequestItem, index: int, opening: WarrantOpening, epoch_key: Point
+    item: RequestItem,
+    index: int,
+    opening: WarrantOpening,
+    epoch_key: Point,
+    *,
+    verify_proofs: bool = True,
 ) -> list[str]:
     from fulcrum.escrow import verify_escrow_proof
 
@@ -152,7 +157,7 @@ def item_refusals(
         out.append(f"item {index}: no target is the sender or a recipient")
     if not w.covers_ms(item.ctx.client_ts):
         out.append(f"item {index}: sent outside the warrant's window")
-    if not verify_escrow_proof(item.field, item.ctx, epoch_key):
+    if verify_proofs and not verify_escrow_proof(item.field, item.ctx, epoch_key):
         out.append(f"item {index}: escrow proof does not bind R to this context")
     return out
 
@@ -167,6 +172,7 @@ def check_request(
     log_entries: Sequence[LogEntry],
     now: int,
     epoch_quota: int | None = None,
+    verify_proofs: bool = True,
 ) -> bytes:
     """Every check a trustee makes before issuing partials; returns the DLEQ binding.
 
@@ -175,7 +181,8 @@ def check_request(
     count, item root); the warrant is the one the request names and is not expired; the warrant's
     total requested messages (from the log) stay within its maximum (and the epoch's within
     ``epoch_quota``); every item names a target as sender or recipient, lies in the window and
-    its Schnorr proof binds R to its ctx.
+    its Schnorr proof binds R to its ctx (``verify_proofs=False`` leaves that to
+    ``answer_request``, which checks each proof once inside ``escrow.issue_partials``).
     """
     reasons: list[str] = []
     try:
@@ -208,7 +215,7 @@ def check_request(
     if epoch_quota is not None and usage.messages_by_epoch.get(request.epoch, 0) > epoch_quota:
         reasons.append(f"epoch {request.epoch} quota of {epoch_quota} messages exceeded")
     for i, item in enumerate(request.items):
-        reasons.extend(item_refusals(item, i, opening, epoch_key))
+        reasons.extend(item_refusals(item, i, opening, epoch_key, verify_proofs=verify_proofs))
     if reasons:
         raise RequestRefused(tuple(reasons))
     return logged.binding
@@ -238,6 +245,31 @@ def issue_request_partials(
     return issue_partials(
         share, request.escrow_items(), binding, epoch_key, in_scope=in_scope, rng=rng
     )
+
+
+def answer_request(
+    request: DecryptionRequest,
+    opening: WarrantOpening,
+    logged: LoggedRequest,
+    trust: LogTrust,
+    share: TrusteeShare,
+    epoch_key: Point,
+    *,
+    log_entries: Sequence[LogEntry],
+    now: int,
+    epoch_quota: int | None = None,
+    rng: RandomSource | None = None,
+) -> TrusteePartial:
+    """A trustee's whole answer: ``check_request`` then partials, each Schnorr proof checked once.
+
+    Any refusal, including a proof that fails inside escrow, is a ``RequestRefused``.
+    """
+    binding = check_request(request, opening, logged, trust, epoch_key, log_entries=log_entries,
+                            now=now, epoch_quota=epoch_quota, verify_proofs=False)  # fmt: skip
+    try:
+        return issue_request_partials(request, share, epoch_key, binding, opening, rng=rng)
+    except EscrowError as exc:
+        raise RequestRefused((str(exc),)) from exc
 
 
 def partials_entry(

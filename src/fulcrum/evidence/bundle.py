@@ -107,9 +107,7 @@ def write_bundle(
         **_provenance_files(messages, provenance),
     }
     if pdf:
-        rendered = render_pdf(case, messages)
-        if rendered is not None:
-            files["transcript.pdf"] = rendered
+        files["transcript.pdf"] = render_pdf(case, messages)
     for m in messages:
         for a in m.attachments:
             files[f"attachments/{a.sha256_hex}"] = a.data

@@ -150,24 +150,8 @@ def _pdf_lines(case: EvidenceCase, messages: Sequence[EvidenceMessage]) -> list[
     return lines
 
 
-def render_pdf(case: EvidenceCase, messages: Sequence[EvidenceMessage]) -> bytes | None:
-    """A plain-text PDF via matplotlib's PDF backend; ``None`` if matplotlib is not installed.
+def render_pdf(case: EvidenceCase, messages: Sequence[EvidenceMessage]) -> bytes:
+    """A plain-text PDF of the transcript (see fulcrum.evidence.pdf for its limits)."""
+    from fulcrum.evidence.pdf import text_pdf
 
-    Text is drawn with math parsing off, so ``$...$`` in a body is shown as typed.
-    """
-    try:
-        from matplotlib.backends.backend_pdf import PdfPages
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - matplotlib is installed in the dev environment
-        return None
-    lines = [line.replace("\x00", "\ufffd") for line in _pdf_lines(case, messages)]
-    per_page = 80
-    buf = io.BytesIO()
-    with PdfPages(buf, metadata={"Creator": "fulcrum evidence", "CreationDate": None}) as pdf:
-        for start in range(0, max(len(lines), 1), per_page):
-            fig = Figure(figsize=(8.27, 11.69))
-            chunk = "\n".join(lines[start : start + per_page])
-            fig.text(0.04, 0.97, chunk, va="top", ha="left", family="monospace", fontsize=6.5,
-                     parse_math=False, usetex=False)  # fmt: skip
-            pdf.savefig(fig)
-    return buf.getvalue()
+    return text_pdf(_pdf_lines(case, messages), title=f"Evidence bundle {case.case_id}")

@@ -11,6 +11,7 @@ from fulcrum.access import (
     RequestRefused,
     Stage,
     WarrantCase,
+    answer_request,
     check_request,
     decide,
     default_policy,
@@ -87,6 +88,9 @@ def test_full_flow_decrypts_exactly_the_scope_and_logs_every_step() -> None:
         log.append(entry)
         partials.append(p)
     assert open_request(request, partials, BUNDLE, binding) == tuple(keys)
+    one_pass = answer_request(request, opening, log.logged(index), TRUST, SHARES[4], Y,
+                              log_entries=log.entries, now=NOW)  # fmt: skip
+    assert open_request(request, [*partials[:2], one_pass], BUNDLE, binding) == tuple(keys)
     case, done = case.complete(request, tuple(partials), TRUSTEE_IDS, len(items), NOW + 1)
     log.append(done)
     assert done.trustees == ("trustee-1", "trustee-2", "trustee-3")
@@ -146,6 +150,10 @@ def test_r_presented_under_a_different_context_refused() -> None:
     log, opening, _, request, index = approved_world([moved])
     with pytest.raises(RequestRefused, match="escrow proof"):
         check(log, opening, request, index)
+    # The one-pass trustee answer (proofs checked inside escrow) refuses it too.
+    with pytest.raises(RequestRefused, match="does not bind R"):
+        answer_request(request, opening, log.logged(index), TRUST, SHARES[1], Y,
+                       log_entries=log.entries, now=NOW)  # fmt: skip
 
 
 def test_request_not_in_a_cosigned_checkpoint_refused() -> None:

@@ -1,0 +1,245 @@
+"""Lawful access throughput for one warrant over N messages (default 10,000), t = 3 of n = 5, and
+evidence bundle export time.
+
+Per message: the trustees' checks (log inclusion under a cosigned checkpoint once per request,
+per item: recipient-device hash, scope, Schnorr proof), their DLEQ-proven partials, the requester's
+proof checks, Lagrange combine, escrow field opening and the AES-GCM body (fulcrum.e2ee.open_body).
+The warrant is split into requests of CHUNK items (each its own logged DecryptionRequested), which
+is also how the work spreads over processes. Baseline measured in the same run: open_body alone.
+
+Run: python bench/bench_warrant.py [--quick]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fulcrum.access import (
+    DecryptionRequest,
+    JudgeKey,
+    LoggedRequest,
+    LogTrust,
+    RequestItem,
+    Warrant,
+    WarrantOpening,
+    answer_request,
+    open_request,
+    sign_warrant,
+    warrant_id_for,
+)
+from fulcrum.e2ee.content import open_body, seal_body
+from fulcrum.escrow import (
+    EpochKeyBundle,
+    EscrowContext,
+    TrusteePartial,
+    TrusteeShare,
+    create_escrow_field,
+    run_dkg,
+)
+from fulcrum.evidence import (
+    EvidenceCase,
+    EvidenceMessage,
+    EvidenceProvenance,
+    write_bundle,
+)
+from fulcrum.hazmat.ristretto import Point
+from fulcrum.hazmat.signing import SigningKey
+from fulcrum.translog import (
+    Checkpoint,
+    CosignatureSigner,
+    InMemoryTree,
+    LogEntry,
+    NoteSigner,
+    Witness,
+    WitnessState,
+    add_signatures,
+    sign_checkpoint,
+)
+
+QUICK = "--quick" in sys.argv
+N = 1_000 if QUICK else 10_000
+CHUNK = 500
+T0 = 1_767_225_600
+DAY = 86_400
+Chunk = list[tuple[RequestItem, bytes, bytes]]
+
+
+@dataclass
+class World:
+    y: Point
+    bundle: EpochKeyBundle | None = None
+    shares: dict[int, TrusteeShare] = field(default_factory=dict)
+    opening: WarrantOpening | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    requests: list[DecryptionRequest] = field(default_factory=list)
+    logged: list[LoggedRequest] = field(default_factory=list)
+    entries: list[LogEntry] = field(default_factory=list)
+    trust: LogTrust | None = None
+
+
+W = World(y=Point.generator())
+
+
+def _message(i: int, y: Point) -> tuple[RequestItem, bytes, bytes]:
+    sender, other = ("alice", "bob") if i % 2 else ("bob", "alice")
+    devices = [(other, f"{other}-phone"), (other, f"{other}-laptop")]
+    ctx = EscrowContext.for_message(
+        epoch=7, conv="dm:alice:bob", msg_id=f"m{i:08d}", sender=sender,
+        sender_device=f"{sender}-phone", recipient_devices=devices,
+        client_ts=(T0 + (i * 20 * DAY) // N) * 1000,
+    )  # fmt: skip
+    k_m = hashlib.sha256(b"k" + i.to_bytes(4, "big")).digest()
+    ef = create_escrow_field(k_m, ctx, y)
+    sealed = seal_body(k_m, ctx.to_bytes(), f"message {i} ".encode() * 8)
+    return RequestItem.create(ef, ctx, devices), k_m, sealed
+
+
+def _make_chunk(start: int) -> list[tuple[bytes, bytes, list[tuple[str, str]], bytes, bytes]]:
+    """Plain bytes only: points do not pickle across processes."""
+    out = []
+    for i in range(start, min(start + CHUNK, N)):
+        item, k_m, sealed = _message(i, W.y)
+        devices = [tuple(d) for d in item.recipient_devices]
+        out.append((item.field.to_bytes(), item.ctx.to_bytes(), devices, k_m, sealed))
+    return out  # type: ignore[return-value]
+
+
+def setup() -> None:
+    dkg = run_dkg(5, 3, 7)
+    bundle = EpochKeyBundle.from_dkg(dkg[0], valid_from=0, valid_until=2**52)
+    W.y, W.bundle = bundle.group_key, bundle
+    with mp.get_context("fork").Pool(os.cpu_count() or 1) as pool:
+        raw_chunks = pool.map(_make_chunk, range(0, N, CHUNK))
+    chunks = [
+        [(RequestItem.create(f, EscrowContext.from_bytes(c), d), k, b) for f, c, d, k, b in chunk]
+        for chunk in raw_chunks
+    ]
+    judge = SigningKey(hashlib.sha256(b"judge").digest())
+    jk = JudgeKey("judge-1", "Court", judge.public_key(), T0 - DAY, T0 + 999 * DAY)
+    warrant = Warrant.create(
+        warrant_id=warrant_id_for("XA", "police-a", "b-1"), agency="police-a", jurisdiction="XA",
+        legal_basis="s. 100a", targets=["alice"], window_start=T0, window_end=T0 + 20 * DAY,
+        issued_at=T0, judge_key_id="judge-1", max_messages=N,
+    )  # fmt: skip
+    opening = WarrantOpening.create(sign_warrant(warrant, judge))
+    log_signer = NoteSigner.generate("log.bench")
+    witnesses = [CosignatureSigner.generate(f"w{i}.bench") for i in (1, 2)]
+    tree = InMemoryTree()
+    entries: list[LogEntry] = [jk.to_log_entry(T0 - DAY)]
+    entries.append(opening.registration_entry(time=T0, approvals_required=3))
+    requests = []
+    for n, chunk in enumerate(chunks):
+        req = DecryptionRequest(warrant.warrant_id, f"r{n}", 7, tuple(c[0] for c in chunk))
+        requests.append(req)
+        entries.append(req.to_log_entry(T0 + 21 * DAY))
+    raw = [e.encode() for e in entries]
+    for r in raw:
+        tree.append(r)
+    note = sign_checkpoint(Checkpoint(log_signer.name, tree.size(), tree.root_hash()), log_signer)
+    sigs = [Witness(w, [log_signer.verifier()]).cosign(WitnessState(), note, [], T0).signature
+            for w in witnesses]  # fmt: skip
+    note = add_signatures(note, sigs)
+    logged = [LoggedRequest(raw[i + 2], i + 2, tuple(tree.inclusion_proof(i + 2)), note)
+              for i in range(len(requests))]  # fmt: skip
+    W.shares = {r.share.index: r.share for r in dkg}
+    W.opening, W.chunks, W.requests, W.logged, W.entries = (
+        opening,
+        chunks,
+        requests,
+        logged,
+        entries,
+    )
+    W.trust = LogTrust(log_signer.verifier(), tuple(w.verifier() for w in witnesses), 2)
+
+
+def trustee(n: int, index: int) -> bytes:
+    """Trustee ``index`` answers request ``n``: every check, then partials. Returns them."""
+    assert W.opening is not None
+    assert W.trust is not None
+    partial = answer_request(W.requests[n], W.opening, W.logged[n], W.trust, W.shares[index], W.y,
+                             log_entries=W.entries, now=T0 + 22 * DAY)  # fmt: skip
+    return partial.to_bytes()
+
+
+def requester(n: int, partials: list[bytes]) -> int:
+    """Verify the partials, combine, open every escrow field and decrypt every body."""
+    assert W.bundle is not None
+    parsed = [TrusteePartial.from_bytes(p) for p in partials]
+    keys = open_request(W.requests[n], parsed, W.bundle, W.logged[n].binding)
+    for k_m, (item, _, sealed) in zip(keys, W.chunks[n], strict=True):
+        open_body(k_m, item.ctx.to_bytes(), sealed)
+    return len(keys)
+
+
+def whole_request(n: int) -> int:
+    return requester(n, [trustee(n, i) for i in (1, 2, 3)])
+
+
+def main() -> None:
+    print(f"warrant over {N} messages, t=3 of n=5, requests of {CHUNK}, cpus={os.cpu_count()}")
+    start = time.perf_counter()
+    setup()
+    print(f"setup (escrow fields, bodies, log): {time.perf_counter() - start:.1f} s")
+    chunks = W.chunks
+    n_req = len(chunks)
+
+    start = time.perf_counter()
+    for chunk in chunks:
+        for item, k_m, sealed in chunk:
+            open_body(k_m, item.ctx.to_bytes(), sealed)
+    base = time.perf_counter() - start
+
+    start = time.perf_counter()
+    partials = {n: [trustee(n, i) for i in (1, 2, 3)] for n in range(n_req)}
+    t_trustees = time.perf_counter() - start
+    start = time.perf_counter()
+    done = sum(requester(n, partials[n]) for n in range(n_req))
+    t_req = time.perf_counter() - start
+    assert done == N
+
+    workers = min(2, os.cpu_count() or 1)
+    start = time.perf_counter()
+    with mp.get_context("fork").Pool(workers) as pool:
+        assert sum(pool.map(whole_request, range(n_req))) == N
+    t_par = time.perf_counter() - start
+
+    serial = t_trustees + t_req
+    print(f"baseline open_body alone:               {N / base:10.0f} msg/s")
+    print(f"one trustee (checks + partials):        {N / (t_trustees / 3):10.0f} msg/s")
+    print(f"requester (verify, combine, open, AES): {N / t_req:10.0f} msg/s")
+    print(f"end to end, one process (3 trustees):   {N / serial:10.0f} msg/s "
+          f"({serial:.1f} s; {serial / base:.0f}x the AES baseline)")  # fmt: skip
+    print(f"end to end, {workers} processes:               {N / t_par:10.0f} msg/s ({t_par:.1f} s)")
+    print(f"critical path (trustees in parallel on their own machines, then combine): "
+          f"{N / (t_trustees / 3 + t_req):.0f} msg/s")  # fmt: skip
+
+    messages = [
+        EvidenceMessage(
+            msg_id=item.ctx.msg_id, conv=item.ctx.conv, target="alice", sender=item.ctx.sender,
+            sender_device=item.ctx.sender_device, recipients=item.recipient_devices,
+            server_ts=item.ctx.client_ts + 120, client_ts=item.ctx.client_ts,
+            body=f"message {i}", escrow_field=item.field.to_bytes(), ctx=item.ctx.to_bytes(),
+            envelope=sealed, franking_verdict="valid", request_id="r",
+        )
+        for i, (item, _, sealed) in enumerate(c for chunk in chunks for c in chunk)
+    ]  # fmt: skip
+    case = EvidenceCase("case-b", "XA:police-a:b-1", "police-a", "unit-7", "fulcrum", T0)
+    prov = EvidenceProvenance(signed_warrant=b"{}")
+    key = SigningKey(bytes(range(32)))
+    with tempfile.TemporaryDirectory() as tmp:
+        for pdf in (False, True):
+            start = time.perf_counter()
+            write_bundle(Path(tmp) / f"b{pdf}", case, messages, prov, key, actor="bench", pdf=pdf)
+            label = "with PDF" if pdf else "no PDF  "
+            print(f"bundle export, {N} messages, {label}:  {time.perf_counter() - start:8.2f} s")
+
+
+if __name__ == "__main__":
+    main()
