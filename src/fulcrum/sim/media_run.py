@@ -39,7 +39,8 @@ def _jobs(world: World) -> list[SendJob]:
     for k, send in enumerate(world.media_sends):
         first = send.spec.key not in seen
         seen.add(send.spec.key)
-        full = first and (send.event >= 0 or send.spec.kind != "benign")
+        planted = send.event >= 0 or send.spec.kind != "benign"
+        full = first and planted and prm.full_round_planted
         if first and not full and benign_full < prm.full_round_benign:
             full, benign_full = True, benign_full + 1
         jobs.append(SendJob(k, prm.seed, send.sender, int(send.at), send.spec, full))

@@ -85,6 +85,7 @@ class SimParams:
     classifier_fp_per_million: float = 5.0  # ASSUMED false flags per million messages
     sampled_media: int = 2_000  # benign media items through the real private pipeline
     full_round_benign: int = 60  # of those, with a full client VOPRF round (the rest: cached y_j)
+    full_round_planted: bool = True  # every planted image's first send takes the full round
     planted_scale: float = 1.0  # multiplies the number of planted events
     matcher_threshold: int = 5  # t: verified matches per account before review material opens
     fanout_day_threshold: int = 5  # rule 3b (tuned on the tuning seeds)

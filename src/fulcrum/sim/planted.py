@@ -132,7 +132,7 @@ def _groomers(b: WorldBuilder, n: int) -> None:
 def _sextortion(b: WorldBuilder, n: int) -> None:
     rng = b.rng
     for _ in range(n):
-        start = T0 + float(rng.uniform(0, (b.params.days - 1) * DAY))
+        start = T0 + float(rng.uniform(0, max(HOUR, (b.params.days - 1) * DAY)))
         country = FAR_COUNTRIES[int(rng.integers(len(FAR_COUNTRIES)))]
         x = b.new_account(
             Role.SEXTORTION, int(rng.integers(20, 40)), country, start - rng.uniform(1, 4) * DAY
@@ -153,7 +153,7 @@ def _spammers(b: WorldBuilder, n: int) -> None:
     rng, pop = b.rng, b.pop
     adults = [i for i in range(pop.size) if not pop.minor[i] and pop.role[i] is Role.REGULAR]
     for k in range(n):
-        start = T0 + float(rng.uniform(0, (b.params.days - 1) * DAY))
+        start = T0 + float(rng.uniform(0, max(HOUR, (b.params.days - 1) * DAY)))
         s = b.new_account(Role.SPAMMER, 30, "GB", start - DAY)
         ev = b.new_event(Harm.SPAM, s, start)
         victims = rng.choice(
@@ -174,7 +174,7 @@ def _harassers(b: WorldBuilder, n: int) -> None:
     ]
     for h in rng.choice(cands, size=min(n, len(cands)), replace=False).tolist():
         v = pop.neighbours[h][int(rng.integers(len(pop.neighbours[h])))]
-        start = T0 + float(rng.uniform(0, (b.params.days - 2) * DAY))
+        start = T0 + float(rng.uniform(0, max(HOUR, (b.params.days - 2) * DAY)))
         ev = b.new_event(Harm.HARASSMENT, h, start)
         ev.victims.append(v)
         for j in range(int(rng.integers(20, 60))):

@@ -68,6 +68,8 @@ class Population:
         return i
 
     def connect(self, a: int, b: int, kind: str) -> None:
+        if a == b:  # rewired generators can produce self-loops
+            return
         self.edges.append((a, b, kind))
         self.neighbours[a].append(b)
         self.neighbours[b].append(a)

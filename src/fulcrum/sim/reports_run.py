@@ -109,9 +109,10 @@ def run_reports(world: World, rng: np.random.Generator) -> tuple[MechanismRun, l
                 jobs.append((first, v, ev.event_id, ev.harm, False))
     one_to_one = np.nonzero((world.event < 0) & (world.target >= 0))[0]
     n_benign = int(rng.poisson(prm.benign_report_rate * world.messages))
-    for i in rng.choice(one_to_one, size=min(n_benign, len(one_to_one)), replace=False).tolist():
-        fake = bool(rng.random() < prm.fabricated_report_share)
-        jobs.append((int(i), int(world.target[i]), -1, None, fake))
+    n_fake = max(2, round(n_benign * prm.fabricated_report_share))  # always test framing
+    picks = rng.choice(one_to_one, size=min(n_benign + n_fake, len(one_to_one)), replace=False)
+    for k, i in enumerate(picks.tolist()):
+        jobs.append((int(i), int(world.target[i]), -1, None, k >= n_benign))
     for k, (i, reporter, event, harm, fake) in enumerate(jobs):
         actor = int(world.sender[i])
         delay = float(rng.exponential(6 * HOUR))

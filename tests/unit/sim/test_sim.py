@@ -15,7 +15,7 @@ from fulcrum.sim.matching_world import ClientPipeline, SendJob, matching_setup
 from fulcrum.sim.metrics import SeedResult
 from fulcrum.sim.params import Harm, Mechanism, SimParams
 from fulcrum.sim.runner import _Silent as Silent
-from fulcrum.sim.runner import evaluate, run_seed
+from fulcrum.sim.runner import build_world, evaluate, run_seed
 
 pytestmark = pytest.mark.unit
 
@@ -54,12 +54,18 @@ def _mechanisms(result: SeedResult) -> dict[int, set[Mechanism]]:
 
 def test_identical_results_for_identical_seed_and_config() -> None:
     small = replace(
-        CLEAN, users=200, days=2, sampled_media=6, report_rates=SimParams().report_rates
+        CLEAN,
+        users=150,
+        days=1,
+        sampled_media=6,
+        full_round_benign=0,
+        full_round_planted=False,
+        report_rates=SimParams().report_rates,
     )
     a, b = evaluate(small), evaluate(small)
     assert json.dumps(a["metrics"], sort_keys=True) == json.dumps(b["metrics"], sort_keys=True)
-    other = evaluate(replace(small, seed=2))
-    assert json.dumps(other["metrics"], sort_keys=True) != json.dumps(a["metrics"], sort_keys=True)
+    w1, w2 = build_world(small), build_world(replace(small, seed=2))
+    assert w1.messages != w2.messages  # another seed is another world
 
 
 def test_known_images_are_caught_by_media_matching_only() -> None:
@@ -80,8 +86,7 @@ def test_grooming_and_sextortion_are_caught_by_the_rules_not_by_reports_or_media
     mechs = _mechanisms(r)
     for harm in (Harm.GROOMING, Harm.SEXTORTION):
         events = [e for e in r.events if e.harm is harm]
-        fast = [e for e in events if e.variant in ("fast", "")]
-        assert any(Mechanism.RULES in mechs.get(e.event_id, set()) for e in fast), harm
+        assert any(Mechanism.RULES in mechs.get(e.event_id, set()) for e in events), harm
         for e in events:
             found = mechs.get(e.event_id, set()) - {Mechanism.CLASSIFIER}
             assert found <= {Mechanism.RULES}, (harm, found)
@@ -92,11 +97,18 @@ def test_harassment_and_spam_are_caught_by_reports_not_by_rules_or_media() -> No
     mechs = _mechanisms(r)
     harassment = [e for e in r.events if e.harm is Harm.HARASSMENT]
     assert harassment and all(Mechanism.REPORTS in mechs.get(e.event_id, set()) for e in harassment)
+    complaint_flags = {
+        d.event for d in r.runs[Mechanism.RULES].detections if d.detail == "R3a-minor-complaint"
+    }
     for e in r.events:
-        if e.harm in (Harm.HARASSMENT, Harm.SPAM):
-            assert mechs.get(e.event_id, set()) - {Mechanism.CLASSIFIER, Mechanism.REPORTS} == set()
+        found = mechs.get(e.event_id, set()) - {Mechanism.CLASSIFIER, Mechanism.REPORTS}
+        if e.harm is Harm.SPAM:  # adult victims with correct ages: no rule applies
+            assert found == set()
+        elif e.harm is Harm.HARASSMENT:  # only a minor victim's complaint reaches the rules
+            assert found <= {Mechanism.RULES} and (not found or e.event_id in complaint_flags)
     facts = r.runs[Mechanism.REPORTS].facts
     assert facts["genuine"] == facts["genuine_verified"] > 0  # franking verifies every report
+    assert facts["fabricated"] == facts["fabricated_rejected"] > 0  # and rejects framing
 
 
 def test_b0_catches_what_it_should() -> None:
