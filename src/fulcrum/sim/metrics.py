@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats  # type: ignore[import-untyped]
+from scipy import stats
 
 from fulcrum.sim.detections import MechanismRun
 from fulcrum.sim.params import CONFIGS, DAY, Harm, Mechanism
