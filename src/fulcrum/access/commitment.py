@@ -82,7 +82,7 @@ class WarrantOpening:
             if not isinstance(obj, dict) or set(obj) != {"signed_warrant", "salt"}:
                 raise WarrantFormatError("warrant opening has the wrong keys")
             opening = cls(SignedWarrant.from_bytes(b64d(obj["signed_warrant"])), b64d(obj["salt"]))
-        except (ValueError, EncodingError, TypeError) as exc:
+        except (ValueError, EncodingError, TypeError, RecursionError) as exc:
             if isinstance(exc, WarrantFormatError):
                 raise
             raise WarrantFormatError("malformed warrant opening") from exc

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from fulcrum.access.request import DecryptionRequest
-from fulcrum.escrow import EpochKeyBundle, TrusteePartial, combine_partials
+from fulcrum.escrow import (
+    EpochKeyBundle,
+    EscrowError,
+    EscrowOpenError,
+    TrusteePartial,
+    combine_partials,
+    lagrange_coefficients,
+    open_items,
+)
+from fulcrum.hazmat.ristretto import Point
 from fulcrum.translog import AccessCompleted
 
 
@@ -14,10 +23,46 @@ def open_request(
     partials: Sequence[TrusteePartial],
     bundle: EpochKeyBundle,
     binding: bytes,
+    *,
+    optimistic: bool = False,
 ) -> tuple[bytes, ...]:
     """K_m of every item, in order. ``BadPartialError`` names each trustee whose proof fails;
-    ``InsufficientPartialsError`` when fewer than t trustees answered."""
-    return combine_partials(request.escrow_items(), partials, bundle, binding)
+    ``InsufficientPartialsError`` when fewer than t trustees answered.
+
+    ``optimistic=True`` combines first and checks the DLEQ proofs only if an item does not open.
+    This is safe for correctness: w = HKDF(S) and W is authenticated, so a wrong S does not open
+    (and the body is authenticated under K_m as well). Attribution is unchanged, because any
+    failure falls back to full verification. The evidence verifier re-checks every proof offline.
+    """
+    items = request.escrow_items()
+    if optimistic and _plausible(partials, bundle, binding, len(items)):
+        chosen = sorted(partials, key=lambda p: p.trustee_index)[: bundle.threshold]
+        lambdas = lagrange_coefficients([p.trustee_index for p in chosen])
+        shared = []
+        for i in range(len(items)):
+            acc = Point.identity()
+            for p in chosen:
+                acc = acc + p.partials[i].mul(lambdas[p.trustee_index])
+            shared.append(acc)
+        try:
+            return open_items(items, shared)
+        except (EscrowOpenError, EscrowError):
+            pass  # some partial is wrong: verify everything and name the trustee
+    return combine_partials(items, partials, bundle, binding)
+
+
+def _plausible(
+    partials: Sequence[TrusteePartial], bundle: EpochKeyBundle, binding: bytes, count: int
+) -> bool:
+    indices = {p.trustee_index for p in partials}
+    return (
+        len(indices) == len(partials) >= bundle.threshold
+        and all(1 <= i <= bundle.n for i in indices)
+        and all(
+            p.request_id == binding and p.epoch == bundle.epoch and len(p.partials) == count
+            for p in partials
+        )
+    )
 
 
 def access_completed_entry(

@@ -41,6 +41,8 @@ from fulcrum.translog import (
     PartialsIssued,
     ProofError,
     TranslogError,
+    TrusteeApproval,
+    WarrantRegistered,
     leaf_hash,
     merkle_root,
     parse_entry,
@@ -162,6 +164,27 @@ def item_refusals(
     return out
 
 
+def _quorum_refusals(warrant_id: str, log_entries: Sequence[LogEntry]) -> list[str]:
+    """The log must hold the registration and at least its quorum of distinct approvals."""
+    registered = next(
+        (e for e in log_entries if isinstance(e, WarrantRegistered) and e.warrant_id == warrant_id),
+        None,
+    )
+    if registered is None:
+        return ["the warrant is not registered in the log"]
+    approvers = {
+        e.trustee_id
+        for e in log_entries
+        if isinstance(e, TrusteeApproval) and e.warrant_id == warrant_id
+    }
+    if len(approvers) < registered.approvals_required:
+        return [
+            f"the log holds {len(approvers)} trustee approvals, "
+            f"{registered.approvals_required} required"
+        ]
+    return []
+
+
 def check_request(
     request: DecryptionRequest,
     opening: WarrantOpening,
@@ -178,8 +201,9 @@ def check_request(
 
     Refuses (``RequestRefused`` with every reason) unless: the request's entry is in a checkpoint
     signed by the log and cosigned by the witness quorum, and matches the request (ids, epoch,
-    count, item root); the warrant is the one the request names and is not expired; the warrant's
-    total requested messages (from the log) stay within its maximum (and the epoch's within
+    count, item root); the log holds the warrant's registration and its quorum of approvals;
+    the warrant is the one the request names and is not expired; the warrant's total requested
+    messages (from the log) stay within its maximum (and the epoch's within
     ``epoch_quota``); every item names a target as sender or recipient, lies in the window and
     its Schnorr proof binds R to its ctx (``verify_proofs=False`` leaves that to
     ``answer_request``, which checks each proof once inside ``escrow.issue_partials``).
@@ -204,6 +228,7 @@ def check_request(
     w = opening.signed.warrant
     if request.warrant_id != w.warrant_id:
         reasons.append("the request names another warrant")
+    reasons.extend(_quorum_refusals(w.warrant_id, log_entries))
     if now > access_expires_at(opening.signed):
         reasons.append("the warrant's access period is over")
     usage = AccessUsage.from_entries(log_entries)

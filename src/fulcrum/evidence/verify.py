@@ -157,7 +157,7 @@ def verify_bundle(path: Path, trusted: TrustedKeys) -> VerificationReport:
     _check_files(report, files, listed)
     try:
         root_ok = _b64(signed["merkle_root"]) == files_root(listed)
-    except (EncodingError, ValueError):
+    except (EncodingError, ValueError, TypeError):
         root_ok = False
     if root_ok:
         report.passed.append("merkle root")

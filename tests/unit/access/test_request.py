@@ -88,6 +88,7 @@ def test_full_flow_decrypts_exactly_the_scope_and_logs_every_step() -> None:
         log.append(entry)
         partials.append(p)
     assert open_request(request, partials, BUNDLE, binding) == tuple(keys)
+    assert open_request(request, partials, BUNDLE, binding, optimistic=True) == tuple(keys)
     one_pass = answer_request(request, opening, log.logged(index), TRUST, SHARES[4], Y,
                               log_entries=log.entries, now=NOW)  # fmt: skip
     assert open_request(request, [*partials[:2], one_pass], BUNDLE, binding) == tuple(keys)
@@ -108,9 +109,12 @@ def test_t_minus_one_partials_fail_and_bad_partial_is_attributed() -> None:
     with pytest.raises(InsufficientPartialsError):
         open_request(request, parts[:2], BUNDLE, binding)
     bad = dataclasses.replace(parts[2], partials=(Point.generator(), *parts[2].partials[1:]))
-    with pytest.raises(BadPartialError) as err:
-        open_request(request, [*parts[:2], bad], BUNDLE, binding)
-    assert err.value.trustee_indices == (4,)
+    for optimistic in (False, True):
+        with pytest.raises(BadPartialError) as err:
+            open_request(request, [*parts[:2], bad], BUNDLE, binding, optimistic=optimistic)
+        assert err.value.trustee_indices == (4,)
+        with pytest.raises(InsufficientPartialsError):
+            open_request(request, parts[:2], BUNDLE, binding, optimistic=optimistic)
     # Partials bound to another request (replay) are refused too.
     other = issue_request_partials(request, SHARES[4], Y, b"another-request", opening)
     with pytest.raises(BadPartialError):
@@ -195,3 +199,18 @@ def test_no_decryption_after_share_destruction() -> None:
     store.destroy(7)
     with pytest.raises(ShareDestroyedError):
         issue_request_partials(request, store.share(7), Y, binding, opening)
+
+
+def test_request_without_logged_approval_quorum_refused() -> None:
+    log = FakeLog()
+    log.append(JUDGE_KEY.to_log_entry(T0 - DAY))
+    opening = opening_for(make_warrant())
+    log.append(opening.registration_entry(time=T0, approvals_required=3))
+    for i in (1, 2):  # one approval short
+        d = decide(opening, trustee_id=TRUSTEE_IDS[i], policy=default_policy(),
+                   log_entries=log.entries, now=T0 + 1)  # fmt: skip
+        log.append(d.to_log_entry(T0 + 2))
+    request = DecryptionRequest(opening.signed.warrant.warrant_id, "req-1", 7, (message(0)[0],))
+    index = log.append(request.to_log_entry(NOW))
+    with pytest.raises(RequestRefused, match="2 trustee approvals, 3 required"):
+        check(log, opening, request, index)
