@@ -57,10 +57,3 @@ class InviteInfo(WireModel):
     token: str  # shown once: the server keeps only its SHA-256
     group_id: str
     expires_at: int  # server time, ms
-
-
-class RuleStatsPublished(WireModel):
-    """One UTC day's per-rule counts as appended to the transparency log."""
-
-    day: int
-    entries: dict[str, int]  # rule_id -> log index
