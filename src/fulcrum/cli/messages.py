@@ -79,6 +79,8 @@ def print_outcomes(rows: list[dict[str, object]]) -> None:
         if row["type"] == "message":
             files = ", ".join(Path(str(p)).name for p in row["attachments"])  # type: ignore[attr-defined]
             text = str(row["text"]) + (f" [dim](+ {files})[/dim]" if files else "")
+            if row.get("forwarded"):
+                text = f"[dim](forwarded x{row['forwarded']})[/dim] " + text
             table.add_row(str(row["conversation"]), str(row["sender"]), text, "[green]verified")
         elif row["type"] == "notice":
             table.add_row("-", "fulcrum", f"[yellow]{row['text']}", "safety notice")

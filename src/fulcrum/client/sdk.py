@@ -433,7 +433,10 @@ class FulcrumClient:
 def outcome_json(client: FulcrumClient, outcome: SyncOutcome) -> dict[str, object]:
     """The JSON line `fulcrum sync --json` prints for one outcome."""
     if isinstance(outcome, ReceivedMessage):
+        from fulcrum.client.forwarding import forward_count
+
         return {
+            "forwarded": forward_count(client, outcome.msg_id),
             "type": "message",
             "id": outcome.msg_id,
             "conversation": outcome.conv,

@@ -134,3 +134,12 @@ def test_cli_forward(server: EmbeddedServer, tmp_path: Path) -> None:
     many = [f"p{i}" for i in range(6)]
     refused = CliRunner().invoke(app, ["forward", msg_id, *many, *base], env=env)
     assert refused.exit_code == 1 and "at most 5 chats" in refused.output
+
+
+async def test_sync_output_marks_forwarded_messages(world: World) -> None:
+    from fulcrum.client.sdk import outcome_json
+
+    bob, msg_id, peers = await original(world, 1)
+    await forward(bob, msg_id, ["p0"])
+    rows = [outcome_json(peers[0], o) for o in await peers[0].sync()]
+    assert [(r["text"], r["forwarded"]) for r in rows] == [("meet at the station", 1)]
