@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,14 @@ def test_untrusted_keys_fail(bundle: Path) -> None:
     }
 
 
-def _files_of_fresh_bundle(tmp: Path) -> list[str]:
-    out = tmp / "probe"
-    build(out, n=2)
-    return all_files(out)
+def _files_of_fresh_bundle() -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "probe"
+        build(out, n=2)
+        return all_files(out)
 
 
-FILES = _files_of_fresh_bundle(Path(__import__("tempfile").mkdtemp()))
+FILES = _files_of_fresh_bundle()
 
 
 @pytest.mark.parametrize("name", FILES)

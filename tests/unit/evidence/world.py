@@ -21,6 +21,8 @@ from tests.unit.access.support import (
 from fulcrum.access import (
     DecryptionRequest,
     check_request,
+    decide,
+    default_policy,
     issue_request_partials,
     open_request,
 )
@@ -61,6 +63,10 @@ def build(out: Path, *, n: int = 4) -> tuple[BundleResult, FakeLog]:
     log.append(JUDGE_KEY.to_log_entry(T0 - DAY))
     opening = opening_for(make_warrant())
     reg = log.append(opening.registration_entry(time=T0, approvals_required=3))
+    for trustee in ("trustee-1", "trustee-2", "trustee-3"):
+        decision = decide(opening, trustee_id=trustee, policy=default_policy(),
+                          log_entries=log.entries, now=T0 + 1)  # fmt: skip
+        log.append(decision.to_log_entry(T0 + 2))
     pairs = [message(i) for i in range(n)]
     request = DecryptionRequest(opening.signed.warrant.warrant_id, "req-1", 7,
                                 tuple(p[0] for p in pairs))  # fmt: skip
