@@ -8,6 +8,7 @@ import threading
 import time
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fulcrum.server.errors import forbidden, unauthorized
@@ -57,11 +58,7 @@ class TokenCache:
             self._entries[key] = (time.monotonic() + self.ttl, device)
 
 
-def device_for_token(state: RelayState, token: str) -> DeviceRecord | None:
-    key = token_hash(token)
-    cached = state.tokens.get(key)
-    if cached is not None:
-        return cached
+def _lookup(state: RelayState, key: str) -> DeviceRecord | None:
     with state.db.read() as session:
         device = AccountDirectory(session).device_for_token(key)
     if device is not None:
@@ -69,14 +66,26 @@ def device_for_token(state: RelayState, token: str) -> DeviceRecord | None:
     return device
 
 
-def authenticated_device(
+def device_for_token(state: RelayState, token: str) -> DeviceRecord | None:
+    key = token_hash(token)
+    cached = state.tokens.get(key)
+    return cached if cached is not None else _lookup(state, key)
+
+
+async def authenticated_device(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
 ) -> DeviceRecord:
-    """FastAPI dependency: the calling device, or 401."""
+    """FastAPI dependency: the calling device, or 401.
+
+    Async so a token-cache hit costs no worker-thread hop; a miss reads the database on one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
-    device = device_for_token(relay_state(request.app), credentials.credentials)
+    state = relay_state(request.app)
+    key = token_hash(credentials.credentials)
+    device = state.tokens.get(key)
+    if device is None:
+        device = await run_in_threadpool(_lookup, state, key)
     if device is None:
         raise unauthorized()
     if device.suspended:

@@ -243,6 +243,35 @@ def accept_envelope(
     return Accepted(receipt, tuple(pushes))
 
 
+def accept_batch(
+    session: Session,
+    envelopes: list[EnvelopeIn],
+    sender: DeviceRecord,
+    hooks: HookChain,
+    now_ms: Callable[[], int],
+) -> list[Accepted | ApiError]:
+    """``accept_envelope`` for each envelope, in order, each in its own savepoint: a refused
+    envelope (its ``ApiError`` is returned in its place) rolls back only its own rows."""
+    out: list[Accepted | ApiError] = []
+    for envelope in envelopes:
+        try:
+            with session.begin_nested():
+                out.append(accept_envelope(session, envelope, sender, hooks, now_ms))
+        except ApiError as exc:
+            out.append(exc)
+        except IntegrityError as exc:  # lost a race against a concurrent send of this msg_id
+            if not is_duplicate_race(exc):
+                raise
+            previous = MessageStore(session).find(sender.account, envelope.msg_id)
+            if previous is None:
+                raise
+            try:
+                out.append(Accepted(_receipt_for(previous, content_hash(envelope)), ()))
+            except ApiError as conflict_exc:
+                out.append(conflict_exc)
+    return out
+
+
 def is_duplicate_race(exc: IntegrityError) -> bool:
     """True when an insert lost a race against a concurrent send of the same msg_id."""
     text = str(exc.orig).lower()

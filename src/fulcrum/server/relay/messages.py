@@ -7,22 +7,23 @@ import contextlib
 import logging
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, WebSocket
+from fastapi import APIRouter, Depends, Query, Request, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from starlette.websockets import WebSocketDisconnect
 
 from fulcrum.encoding import b64e
 from fulcrum.server.auth import authenticated_device, device_for_token
-from fulcrum.server.errors import error_response, error_responses, forbidden
+from fulcrum.server.errors import ApiError, error_response, error_responses, forbidden
 from fulcrum.server.relay.common import now_ms, state_of
-from fulcrum.server.sending import accept_envelope, is_duplicate_race
+from fulcrum.server.sending import Accepted, accept_batch, accept_envelope, is_duplicate_race
 from fulcrum.server.state import RelayState, relay_state
 from fulcrum.store import AckRefused, DeliveryQueue, DeviceRecord, MessageStore, QueuedMessage
 from fulcrum.wire.api import (
     AckRequest,
     AckResponse,
     EnvelopeIn,
+    ErrorDetail,
     FrankingTag,
     GroupRef,
     QueueItem,
@@ -30,6 +31,7 @@ from fulcrum.wire.api import (
     RatchetCiphertext,
     SendReceipt,
 )
+from fulcrum.wire.batch import BatchReceipt, BatchResult, SendBatch
 
 router = APIRouter(tags=["messages"])
 Caller = Depends(authenticated_device)
@@ -41,15 +43,11 @@ async def _push(state: RelayState, pushes: tuple[tuple[str, int], ...]) -> None:
         await state.hub.publish(device_id, {"type": "queued", "seq": seq})
 
 
-@router.post("/messages", response_model=SendReceipt, responses=error_responses(401, 403, 404, 409))
-def send_message(
-    body: EnvelopeIn, request: Request, tasks: BackgroundTasks, caller: DeviceRecord = Caller
-) -> SendReceipt:
-    """Accept one envelope and queue it for every recipient device (idempotent on msg_id)."""
-    state = state_of(request)
+def _accept_one(state: RelayState, body: EnvelopeIn, caller: DeviceRecord) -> Accepted:
+    """The whole send transaction, on one worker thread; returns after commit."""
     try:
         with state.db.write() as session:
-            accepted = accept_envelope(session, body, caller, state.hooks, now_ms)
+            return accept_envelope(session, body, caller, state.hooks, now_ms)
     except IntegrityError as exc:
         if not is_duplicate_race(exc):
             raise
@@ -58,10 +56,22 @@ def send_message(
         if previous is None:
             raise
         with state.db.write() as session:
-            accepted = accept_envelope(session, body, caller, state.hooks, now_ms)
-    if not accepted.receipt.duplicate:
-        state.metrics.messages_accepted.labels(body.kind).inc()
-        state.metrics.deliveries_enqueued.inc(len(accepted.pushes))
+            return accept_envelope(session, body, caller, state.hooks, now_ms)
+
+
+def _accept_many(
+    state: RelayState, envelopes: list[EnvelopeIn], caller: DeviceRecord
+) -> list[Accepted | ApiError]:
+    with state.db.write() as session:
+        return accept_batch(session, envelopes, caller, state.hooks, now_ms)
+
+
+def _record(state: RelayState, body: EnvelopeIn, caller: DeviceRecord, accepted: Accepted) -> None:
+    if accepted.receipt.duplicate:
+        return
+    state.metrics.messages_accepted.labels(body.kind).inc()
+    state.metrics.deliveries_enqueued.inc(len(accepted.pushes))
+    if LOG.isEnabledFor(logging.INFO):
         LOG.info(
             "accepted",
             extra={
@@ -72,9 +82,44 @@ def send_message(
                 "recipients": len(accepted.pushes),
             },
         )
-    if accepted.pushes:
-        tasks.add_task(_push, state, accepted.pushes)
+
+
+@router.post("/messages", response_model=SendReceipt, responses=error_responses(401, 403, 404, 409))
+async def send_message(
+    body: EnvelopeIn, request: Request, caller: DeviceRecord = Caller
+) -> SendReceipt:
+    """Accept one envelope and queue it for every recipient device (idempotent on msg_id).
+
+    The receipt is sent only after the transaction holding the message has committed."""
+    state = state_of(request)
+    accepted = await run_in_threadpool(_accept_one, state, body, caller)
+    _record(state, body, caller, accepted)
+    await _push(state, accepted.pushes)
     return accepted.receipt
+
+
+@router.post(
+    "/messages:batch", response_model=BatchReceipt, responses=error_responses(401, 403, 404, 409)
+)
+async def send_batch(
+    body: SendBatch, request: Request, caller: DeviceRecord = Caller
+) -> BatchReceipt:
+    """Accept up to 100 envelopes in one transaction; one result per envelope, in order.
+
+    Each envelope gets exactly what ``POST /v1/messages`` would answer (receipt or typed error,
+    with its status); a refused envelope changes nothing. Answered after commit."""
+    state = state_of(request)
+    outcomes = await run_in_threadpool(_accept_many, state, body.envelopes, caller)
+    results: list[BatchResult] = []
+    for envelope, outcome in zip(body.envelopes, outcomes, strict=True):
+        if isinstance(outcome, ApiError):
+            detail = ErrorDetail(code=outcome.code, message=outcome.message)
+            results.append(BatchResult(msg_id=envelope.msg_id, status=outcome.status, error=detail))
+            continue
+        _record(state, envelope, caller, outcome)
+        await _push(state, outcome.pushes)
+        results.append(BatchResult(msg_id=envelope.msg_id, status=200, receipt=outcome.receipt))
+    return BatchReceipt(results=results)
 
 
 def _item(q: QueuedMessage, device: DeviceRecord) -> QueueItem:
@@ -118,7 +163,7 @@ def _item(q: QueuedMessage, device: DeviceRecord) -> QueueItem:
 
 
 @router.get("/queue", response_model=QueuePage, responses=error_responses(401))
-def fetch_queue(
+async def fetch_queue(
     request: Request,
     limit: int | None = Query(default=None, ge=1, le=1000),
     after: int = Query(default=0, ge=0),
@@ -127,21 +172,31 @@ def fetch_queue(
     """The calling device's unacked deliveries with ``seq > after``, oldest first."""
     state = state_of(request)
     size = min(limit or state.settings.queue_page_size, 1000)
-    with state.db.read() as session:
-        rows, more = DeliveryQueue(session).page(caller.id, after=after, limit=size)
-    items = [_item(r, caller) for r in rows]
-    for hook in state.hooks.delivery:
-        items = [hook.prepare(caller, it) for it in items]
-    return QueuePage(items=items, more=more)
+
+    def page() -> QueuePage:
+        with state.db.read() as session:
+            rows, more = DeliveryQueue(session).page(caller.id, after=after, limit=size)
+        items = [_item(r, caller) for r in rows]
+        for hook in state.hooks.delivery:
+            items = [hook.prepare(caller, it) for it in items]
+        return QueuePage(items=items, more=more)
+
+    return await run_in_threadpool(page)
 
 
 @router.post("/queue/ack", response_model=AckResponse, responses=error_responses(401, 403))
-def ack_queue(body: AckRequest, request: Request, caller: DeviceRecord = Caller) -> AckResponse:
+async def ack_queue(
+    body: AckRequest, request: Request, caller: DeviceRecord = Caller
+) -> AckResponse:
     """Acknowledge deliveries; all or nothing: any seq that is not the caller's refuses the lot."""
     state = state_of(request)
-    try:
+
+    def ack() -> int:
         with state.db.write() as session:
-            acked = DeliveryQueue(session).ack(caller.id, body.seqs)
+            return DeliveryQueue(session).ack(caller.id, body.seqs)
+
+    try:
+        acked = await run_in_threadpool(ack)
     except AckRefused as exc:
         raise forbidden("some seqs are not this device's deliveries") from exc
     state.metrics.acks.inc(acked)
