@@ -40,7 +40,11 @@ def create_app(
     """Build the app for ``settings.roles``; migrations run here (synchronously) by default."""
     if settings.database_url.startswith("sqlite") and settings.db_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database.connect(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database.connect(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        synchronous=settings.sqlite_synchronous,
+    )
     if migrate:
         db.migrate()
     metrics = Metrics()
@@ -88,6 +92,18 @@ def create_app(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """``uvicorn --factory fulcrum.server.app:app_from_environment``: the app configured from
+    ``FULCRUM_*`` variables, one per worker process (``--workers N``). Run migrations once before
+    starting several workers. The in-process push hub reaches only WebSockets held by the same
+    worker; with several workers, push needs a shared hub (see ``server/push.py``)."""
+    from fulcrum.server.observability import configure_logging
+
+    settings = ServerSettings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def _common_router() -> APIRouter:

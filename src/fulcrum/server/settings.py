@@ -29,6 +29,8 @@ class ServerSettings(BaseSettings):
     max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     queue_page_size: int = Field(default=100, ge=1, le=1000)
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # NORMAL: a commit survives a server crash; FULL: also an OS crash or power loss (slower)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     auth_cache_seconds: float = Field(default=30.0, ge=0)
     push_buffer: int = Field(default=1000, ge=1)
     debug: bool = False
