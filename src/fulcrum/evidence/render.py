@@ -20,7 +20,7 @@ from fulcrum.evidence.records import EvidenceCase, EvidenceMessage, iso_ms
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
- content="default-src 'none'; img-src 'self'; style-src 'unsafe-inline'">
+ content="default-src 'none'; img-src 'self' file:; style-src 'unsafe-inline'">
 <title>Evidence {{ case.case_id }}</title>
 <style>
 body{font-family:sans-serif;max-width:60em;margin:auto}
