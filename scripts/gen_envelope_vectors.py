@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fulcrum.e2ee import MessageHeader, RatchetPayload, seal_attachment, seal_body
+from fulcrum.e2ee import MessageHeader, RatchetPayload, pack_body, seal_attachment, seal_body
 from fulcrum.e2ee.content import AttachmentKey
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "envelope-v1.json"
@@ -85,6 +85,12 @@ def vectors() -> dict[str, Any]:
             "sha256_plain": sealed.sha256_plain.hex(),
         },
         "payload": {"encoded": payload.encode().decode()},
+        "packed_body": {
+            "text": body.hex(),
+            "attachment_keys": [key.to_json()],
+            "packed": pack_body(body, (key,)).hex(),
+            "sealed": seal_body(k_m, header.canonical(), pack_body(body, (key,)), nonce).hex(),
+        },
     }
 
 

@@ -25,7 +25,9 @@ from fulcrum.e2ee import (
     RotationPolicy,
     open_attachment,
     open_body,
+    pack_body,
     seal_body,
+    unpack_body,
 )
 from fulcrum.e2ee.content import AttachmentKey, new_content_key
 from fulcrum.e2ee.groups import GroupSessionKey
@@ -339,7 +341,9 @@ class ClientCore:
         group_ratchet: str | None = None,
     ) -> EnvelopeIn:
         header = outgoing.header
-        body = seal_body(outgoing.k_m, header.canonical(), outgoing.body)
+        body = seal_body(
+            outgoing.k_m, header.canonical(), pack_body(outgoing.body, outgoing.attachments)
+        )
         self._remember(
             header.msg_id,
             header.conv,
@@ -444,7 +448,11 @@ class ClientCore:
         """Open body and attachments, run the receive layers, and record the outcome."""
         item, payload = opened.item, opened.payload
         try:
-            body = open_body(payload.k_m, payload.header.canonical(), b64d(item.body))
+            body, sealed_keys = unpack_body(
+                open_body(payload.k_m, payload.header.canonical(), b64d(item.body))
+            )
+            if sealed_keys != payload.attachments:
+                return self._reject(item, "attachment keys in body and payload differ")
             files = {
                 a.attachment_id: open_attachment(a, blobs[a.attachment_id])
                 for a in payload.attachments

@@ -10,8 +10,10 @@ from fulcrum.e2ee.content import (
     SealedAttachment,
     open_attachment,
     open_body,
+    pack_body,
     seal_attachment,
     seal_body,
+    unpack_body,
 )
 from fulcrum.e2ee.device import DeviceAccount, OlmCiphertext
 from fulcrum.e2ee.errors import DecryptionFailed, E2EEError, ReplayedMessage
@@ -35,6 +37,8 @@ __all__ = [
     "SealedAttachment",
     "open_attachment",
     "open_body",
+    "pack_body",
     "seal_attachment",
     "seal_body",
+    "unpack_body",
 ]

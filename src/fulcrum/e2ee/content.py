@@ -1,6 +1,10 @@
 """The content-key layer: one fresh key per message body and per attachment.
 
-Body:        nonce(12) || AES-256-GCM(K_m, nonce, body, aad = canonical header)
+Body:        nonce(12) || AES-256-GCM(K_m, nonce, pack_body(text, attachment keys),
+                                      aad = canonical header)
+             pack_body = LP(text) || canonical JSON list of the attachment keys
+             (so whoever holds K_m — a recipient, or authorities after a lawful threshold
+             decryption of the escrow field — can also open the message's attachments)
 Attachment:  (K_enc, K_com) = HKDF-SHA256(K_att, info "att-v1", 64 bytes)
              ciphertext     = AES-256-GCM(K_enc, nonce, file, aad = "")
              key_commit     = HMAC-SHA256(K_com, nonce || SHA-256(ciphertext))
@@ -9,10 +13,12 @@ The key commitment stops "invisible salamander" ciphertexts that open under two 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fulcrum.e2ee.errors import DecryptionFailed
-from fulcrum.encoding import b64d, b64e
+from fulcrum.encoding import b64d, b64e, canonical_json, lp
 from fulcrum.hazmat import CryptoError
 from fulcrum.hazmat.symmetric import (
     GCM_NONCE_BYTES,
@@ -90,6 +96,28 @@ class AttachmentKey:
             )
         except (KeyError, ValueError) as exc:
             raise DecryptionFailed("malformed attachment key") from exc
+
+
+def pack_body(text: bytes, attachments: Sequence[AttachmentKey] = ()) -> bytes:
+    """The plaintext sealed under K_m: the message text and the keys of its attachments."""
+    return lp(text) + canonical_json([a.to_json() for a in attachments])
+
+
+def unpack_body(data: bytes) -> tuple[bytes, tuple[AttachmentKey, ...]]:
+    """Split an opened body into the text and the attachment keys (typed error if malformed)."""
+    if len(data) < 4:
+        raise DecryptionFailed("body too short")
+    size = int.from_bytes(data[:4], "big")
+    if size > len(data) - 4:
+        raise DecryptionFailed("body length prefix out of range")
+    text, rest = data[4 : 4 + size], data[4 + size :]
+    try:
+        keys = json.loads(rest)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DecryptionFailed("malformed attachment keys in body") from exc
+    if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+        raise DecryptionFailed("malformed attachment keys in body")
+    return text, tuple(AttachmentKey.from_json(k) for k in keys)
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,26 @@ def test_payload_vector_decodes_and_reencodes() -> None:
     encoded = VECTORS["payload"]["encoded"].encode()
     payload = RatchetPayload.decode(encoded)
     assert payload.encode() == encoded
+
+
+def test_packed_body_vector_carries_attachment_keys() -> None:
+    from fulcrum.e2ee import pack_body, unpack_body
+
+    v = VECTORS["packed_body"]
+    keys = tuple(AttachmentKey.from_json(k) for k in v["attachment_keys"])
+    text = bytes.fromhex(v["text"])
+    assert pack_body(text, keys).hex() == v["packed"]
+    case = VECTORS["body"][0]
+    header = MessageHeader.from_json(case["header"])
+    opened = open_body(bytes.fromhex(case["k_m"]), header.canonical(), bytes.fromhex(v["sealed"]))
+    assert unpack_body(opened) == (text, keys)
+
+
+@pytest.mark.parametrize(
+    "junk", [b"", b"\x00\x00\x00\x09abc[]", b"\x00\x00\x00\x00{}", b"\x00\x00\x00\x00[1]"]
+)
+def test_unpack_body_rejects_junk(junk: bytes) -> None:
+    from fulcrum.e2ee import unpack_body
+
+    with pytest.raises(DecryptionFailed):
+        unpack_body(junk)
