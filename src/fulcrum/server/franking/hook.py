@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fulcrum.encoding import EncodingError, b64d, b64e
@@ -50,8 +51,10 @@ class FrankingHook:
     clock: Clock
 
     def before_accept(self, ctx: SendContext) -> None:
-        account = ctx.session.get(Account, ctx.sender.account)
-        if account is None or account.suspended:
+        suspended = ctx.session.execute(  # one column, no ORM object: this runs on every send
+            select(Account.suspended).where(Account.name == ctx.sender.account)
+        ).scalar_one_or_none()
+        if suspended is None or suspended:
             raise SendRefused("account_suspended", "account suspended", 403)
         if ctx.envelope.kind != "message":
             return
