@@ -138,7 +138,7 @@ def setup() -> None:
     entries.append(opening.registration_entry(time=T0, approvals_required=3))
     entries += [
         TrusteeApproval(time=T0, warrant_id=warrant.warrant_id, trustee_id=f"t{i}",
-                        approval_digest=bytes(32))
+                        approved=True, reasons=(), approval_digest=bytes(32))
         for i in (1, 2, 3)
     ]  # fmt: skip
     requests = []

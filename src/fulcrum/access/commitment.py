@@ -58,13 +58,19 @@ class WarrantOpening:
         return WarrantRegistered(
             time=time,
             warrant_id=w.warrant_id,
+            agency=w.agency,
+            jurisdiction=w.jurisdiction,
             warrant_digest=warrant_digest(self.signed, self.salt),
             target_commitment=target_commitment(self.signed, self.salt),
+            target_count=len(w.targets),
             judge_key_id=w.judge_key_id,
             approvals_required=approvals_required,
             max_messages=w.max_messages,
             scope_start=w.window_start,
             scope_end=w.window_end,
+            forward_seconds=w.prospective_seconds,
+            back_seconds=w.retrospective_seconds,
+            notify_after=w.notify_after,
             expires_at=access_expires_at(self.signed),
         )
 
@@ -112,7 +118,10 @@ def verify_opening(
             target_commitment(opening.signed, opening.salt), registered.target_commitment
         )
         and (w.window_start, w.window_end) == (registered.scope_start, registered.scope_end)
-    )
+        and (w.agency, w.jurisdiction, len(w.targets), w.notify_after)
+        == (registered.agency, registered.jurisdiction, registered.target_count,
+            registered.notify_after)
+    )  # fmt: skip
     if unsealed is not None:
         ok = ok and unsealed.warrant_id == w.warrant_id
         ok = ok and constant_time_equal(sha256(opening.to_bytes()), unsealed.unsealed_digest)

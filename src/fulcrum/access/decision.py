@@ -3,8 +3,8 @@
 Every input comes from the log or from the warrant itself: judge keys from ``JudgeKeyRegistered``
 entries, usage from ``AccessUsage.from_entries``, and the registration the warrant must match. The
 decision document is canonical JSON; its SHA-256 is the ``approval_digest`` of the trustee's
-``TrusteeApproval`` entry. The log's ``TrusteeApproval`` has no approve/deny field and its audit
-rules count every such entry as an approval, so a denial yields no entry (see docs/warrants.md).
+``TrusteeApproval`` entry, which carries ``approved`` and the refusal codes: a denial is public
+too, and only approvals count towards the quorum (see docs/warrants.md).
 """
 
 from __future__ import annotations
@@ -50,14 +50,14 @@ class TrusteeDecision:
     def digest(self) -> bytes:
         return sha256(self.to_bytes())
 
-    def to_log_entry(self, time: int) -> TrusteeApproval | None:
-        """The ``TrusteeApproval`` entry for an approval; ``None`` for a denial."""
-        if not self.approved:
-            return None
+    def to_log_entry(self, time: int) -> TrusteeApproval:
+        """The ``TrusteeApproval`` entry: the decision, its refusal codes and its digest."""
         return TrusteeApproval(
             time=time,
             warrant_id=self.warrant_id,
             trustee_id=self.trustee_id,
+            approved=self.approved,
+            reasons=tuple(sorted({r.code for r in self.reasons})),
             approval_digest=self.digest,
         )
 

@@ -4,7 +4,7 @@ entry to append. Nothing is appended here; the caller logs the entry, then keeps
     SUBMITTED -register-> REGISTERED -approvals >= required-> APPROVED -request-> REQUESTED
     REQUESTED -partials-> REQUESTED ... -complete-> COMPLETED -export-> EXPORTED
     any stage after REGISTERED -delay-> (same stage) ;  -unseal-> UNSEALED (final)
-    a denial is recorded in the state (no log entry; see decision.py); enough denials that the
+    a denial is logged too (``TrusteeApproval`` with ``approved=False``); enough denials that the
     quorum can no longer be reached -> DENIED (final).
 """
 
@@ -71,9 +71,7 @@ class WarrantCase:
         entry = opening.registration_entry(time=time, approvals_required=self.approvals_required)
         return replace(self, stage=Stage.REGISTERED), entry
 
-    def decide(
-        self, decision: TrusteeDecision, time: int
-    ) -> tuple[WarrantCase, TrusteeApproval | None]:
+    def decide(self, decision: TrusteeDecision, time: int) -> tuple[WarrantCase, TrusteeApproval]:
         self._need(Stage.REGISTERED, Stage.APPROVED)
         if decision.warrant_id != self.warrant_id or decision.trustee_id not in self.trustees:
             raise LifecycleError("decision from an unknown trustee or for another warrant")
@@ -90,7 +88,7 @@ class WarrantCase:
             self.approvals_required
         ):
             stage = Stage.DENIED
-        return replace(self, denials=denials, stage=stage), None
+        return replace(self, denials=denials, stage=stage), decision.to_log_entry(time)
 
     def request(
         self, request: DecryptionRequest, time: int

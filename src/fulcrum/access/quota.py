@@ -1,8 +1,8 @@
 """Access usage computed from the log alone: a pure function over parsed entries.
 
-Agencies are read from the public warrant id (``<jurisdiction>:<agency>:<serial>``) of each
-``WarrantRegistered``; messages are the ``field_count`` of each ``DecryptionRequested`` (what was
-asked for, which bounds what can be read). Anyone holding the log recomputes the same numbers.
+Agencies are the public ``agency`` field of each ``WarrantRegistered``; messages are the
+``field_count`` of each ``DecryptionRequested`` (what was asked for, which bounds what can
+be read). Anyone holding the log recomputes the same numbers.
 """
 
 from __future__ import annotations
@@ -11,16 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from fulcrum.access.errors import WarrantFormatError
-from fulcrum.access.warrant import parse_warrant_id
 from fulcrum.translog import DecryptionRequested, LogEntry, WarrantRegistered
-
-
-def _agency(warrant_id: str) -> str | None:
-    try:
-        return parse_warrant_id(warrant_id)[1]
-    except WarrantFormatError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -44,13 +35,12 @@ class AccessUsage:
         epoch_msgs: Counter[int] = Counter()
         warrant_msgs: Counter[str] = Counter()
         requests: set[str] = set()
-        agency_of: dict[str, str | None] = {}
+        agency_of: dict[str, str] = {}
         for e in entries:
             if isinstance(e, WarrantRegistered):
-                agency_of.setdefault(e.warrant_id, _agency(e.warrant_id))
-                agency = agency_of[e.warrant_id]
-                if agency is not None and since <= e.time < until:
-                    warrants[agency] += 1
+                agency_of.setdefault(e.warrant_id, e.agency)
+                if since <= e.time < until:
+                    warrants[agency_of[e.warrant_id]] += 1
             elif isinstance(e, DecryptionRequested):
                 key = f"{e.warrant_id}\n{e.request_id}"
                 if key in requests:
@@ -60,7 +50,7 @@ class AccessUsage:
                 if not since <= e.time < until:
                     continue
                 epoch_msgs[e.epoch] += e.field_count
-                agency = agency_of.get(e.warrant_id) or _agency(e.warrant_id)
+                agency = agency_of.get(e.warrant_id)
                 if agency is not None:
                     agency_msgs[agency] += e.field_count
         return cls(

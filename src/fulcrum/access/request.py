@@ -175,7 +175,7 @@ def _quorum_refusals(warrant_id: str, log_entries: Sequence[LogEntry]) -> list[s
     approvers = {
         e.trustee_id
         for e in log_entries
-        if isinstance(e, TrusteeApproval) and e.warrant_id == warrant_id
+        if isinstance(e, TrusteeApproval) and e.approved and e.warrant_id == warrant_id
     }
     if len(approvers) < registered.approvals_required:
         return [

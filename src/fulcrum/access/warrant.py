@@ -5,9 +5,10 @@ A ``Warrant`` is the RFC 8785 canonical JSON of its fields (see ``Warrant.to_jso
 ``[window_start, window_end]`` has a retrospective part ``[window_start, issued_at)`` and a
 prospective part ``[issued_at, window_end]``.
 
-``warrant_id`` has the public form ``<jurisdiction>:<agency>:<serial>`` (see ``parse_warrant_id``):
-the log's ``WarrantRegistered`` entry has no agency or jurisdiction field, so the id carries them,
-and quotas per agency are computed from the log through it. It never names a target.
+``warrant_id`` is a public, opaque id (a single line of 1-256 characters) that never names a
+target. ``warrant_id_for`` builds the conventional ``<jurisdiction>:<agency>:<serial>``; the log's
+``WarrantRegistered`` carries agency and jurisdiction as fields of their own, and quotas per
+agency are computed from those.
 """
 
 from __future__ import annotations
@@ -93,9 +94,12 @@ class Warrant:
     judge_key_id: str
 
     def __post_init__(self) -> None:
-        jurisdiction, agency, _ = parse_warrant_id(self.warrant_id)
-        if (jurisdiction, agency) != (self.jurisdiction, self.agency):
-            raise WarrantFormatError("warrant id does not match agency and jurisdiction")
+        _text("warrant_id", self.warrant_id)
+        if "\n" in self.warrant_id:
+            raise WarrantFormatError("warrant_id must be a single line")
+        for name in ("agency", "jurisdiction"):
+            if not isinstance(getattr(self, name), str) or not _CODE.fullmatch(getattr(self, name)):
+                raise WarrantFormatError(f"{name} must be a code of 1-64 of [A-Za-z0-9._-]")
         _text("legal_basis", self.legal_basis, MAX_LEGAL_BASIS)
         _text("judge_key_id", self.judge_key_id)
         if not isinstance(self.targets, tuple) or not 1 <= len(self.targets) <= MAX_TARGETS:

@@ -38,26 +38,44 @@ class EpochKey(LogEntry):
 @register
 @dataclass(frozen=True, kw_only=True)
 class WarrantRegistered(LogEntry):
-    """A warrant entered the system. The target is only a salted commitment (>= 128-bit salt)."""
+    """A warrant entered the system. The target is only a salted commitment (>= 128-bit salt).
+
+    Public fields (design 04, step 1): the requesting ``agency`` and ``jurisdiction``, how many
+    targets it names (``target_count``, never who), the window (``scope_start``/``scope_end``)
+    split into its prospective (``forward_seconds``) and retrospective (``back_seconds``) parts,
+    and ``notify_after``, when the targets are told unless a logged extension delays it.
+    """
 
     TYPE = "WarrantRegistered"
     warrant_id: str
+    agency: str
+    jurisdiction: str
     warrant_digest: Digest
     target_commitment: Digest
+    target_count: int
     judge_key_id: str
     approvals_required: int
     max_messages: int
     scope_start: int
     scope_end: int
+    forward_seconds: int
+    back_seconds: int
+    notify_after: int
     expires_at: int
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
 class TrusteeApproval(LogEntry):
+    """One trustee's decision on a warrant: ``approved`` or denied, with the refusal ``reasons``
+    (stable codes; the full decision document is hashed into ``approval_digest``). Only entries
+    with ``approved=True`` count towards the approval quorum."""
+
     TYPE = "TrusteeApproval"
     warrant_id: str
     trustee_id: str
+    approved: bool
+    reasons: Names
     approval_digest: Digest
 
 

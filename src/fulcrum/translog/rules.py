@@ -72,7 +72,8 @@ def check_entries(
     """Policy findings over the whole log, in order.
 
     * AccessCompleted needs an earlier WarrantRegistered, at least ``approvals_required`` distinct
-      earlier TrusteeApproval entries for that warrant (and only approving trustees listed), no
+      earlier TrusteeApproval entries with ``approved=True`` for that warrant (denials are logged
+      too but never count) (and only approving trustees listed), no
       access after ``expires_at``, and the warrant's total ``messages_decrypted`` within quota.
     * BankManifest needs one signature per source (and ``manifest_check`` to pass, if given).
     * TransparencyReport counts named like ``report_counts`` keys must equal the recomputed value
@@ -84,7 +85,7 @@ def check_entries(
     for index, e in entries:
         if isinstance(e, WarrantRegistered):
             warrants.setdefault(e.warrant_id, _WarrantTrack(e))
-        elif isinstance(e, TrusteeApproval) and e.warrant_id in warrants:
+        elif isinstance(e, TrusteeApproval) and e.approved and e.warrant_id in warrants:
             warrants[e.warrant_id].approvers.add(e.trustee_id)
         elif isinstance(e, AccessCompleted):
             findings.extend(_check_access(index, e, warrants.get(e.warrant_id)))

@@ -66,7 +66,8 @@ def test_overbroad_warrants_refused(changes: dict[str, object], code: str) -> No
     assert got == [code]
     entry = decide(opening, trustee_id="t", policy=default_policy(), log_entries=log_with(opening),
                    now=T0 + 1).to_log_entry(T0)  # fmt: skip
-    assert entry is None  # a denial is never logged as an approval
+    # a denial is logged, with its codes, and never counts as an approval
+    assert entry.approved is False and entry.reasons == (code,)
 
 
 def test_retrospective_only_where_switched_on_and_within_90_days() -> None:
@@ -136,5 +137,5 @@ def test_lifecycle_denied_when_quorum_unreachable() -> None:
         d = decide(opening, trustee_id=t, policy=default_policy(),
                    log_entries=log_with(opening), now=T0 + 1)  # fmt: skip
         case, entry = case.decide(d, T0 + 1)
-        assert entry is None
+        assert entry.approved is False and "too-many-targets" in entry.reasons
     assert case.stage is Stage.DENIED and case.denials == {"t1", "t2"}

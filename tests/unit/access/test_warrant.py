@@ -85,8 +85,8 @@ def test_registration_is_a_commitment_without_targets() -> None:
     [
         {"targets": []},
         {"window_end": T0},
-        {"warrant_id": "no-colons"},
-        {"agency": "police-b"},
+        {"warrant_id": "two\nlines"},
+        {"agency": "police b"},
         {"notify_after": T0 + 20 * DAY + 366 * DAY},
         {"special_categories": ["astrologer"]},
         {"max_messages": 0},

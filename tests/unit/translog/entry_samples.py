@@ -38,13 +38,19 @@ def warrant(warrant_id: str = "w-1", required: int = 2, quota: int = 10) -> Warr
     return WarrantRegistered(
         time=T,
         warrant_id=warrant_id,
+        agency="police-a",
+        jurisdiction="XA",
         warrant_digest=D,
         target_commitment=commit_target(b"@alice:fulcrum.test", b"s" * 16),
+        target_count=1,
         judge_key_id="judge-7",
         approvals_required=required,
         max_messages=quota,
         scope_start=T - 86400,
         scope_end=T,
+        forward_seconds=0,
+        back_seconds=86400,
+        notify_after=T + 90 * 86400,
         expires_at=T + 30 * 86400,
     )
 
@@ -68,8 +74,22 @@ def samples() -> list[LogEntry]:
             valid_until=T + 7 * 86400,
         ),
         warrant(),
-        TrusteeApproval(time=T + 1, warrant_id="w-1", trustee_id="t1", approval_digest=D),
-        TrusteeApproval(time=T + 1, warrant_id="w-1", trustee_id="t2", approval_digest=D),
+        TrusteeApproval(
+            time=T + 1,
+            warrant_id="w-1",
+            trustee_id="t1",
+            approved=True,
+            reasons=(),
+            approval_digest=D,
+        ),
+        TrusteeApproval(
+            time=T + 1,
+            warrant_id="w-1",
+            trustee_id="t2",
+            approved=True,
+            reasons=(),
+            approval_digest=D,
+        ),
         DecryptionRequested(
             time=T + 2, warrant_id="w-1", request_id="r-1", epoch=3, field_count=4, request_digest=D
         ),

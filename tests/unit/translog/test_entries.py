@@ -118,15 +118,26 @@ def test_non_canonical_bytes_rejected() -> None:
 
 def test_bytes_fields_are_checked() -> None:
     with pytest.raises(LogEntryError):
-        TrusteeApproval(time=T, warrant_id="w", trustee_id="t", approval_digest=b"short")
+        TrusteeApproval(
+            time=T,
+            warrant_id="w",
+            trustee_id="t",
+            approved=True,
+            reasons=(),
+            approval_digest=b"short",
+        )
     obj = sample(TrusteeApproval).to_dict()
     for bad in ("AAEC+/", "AAECAw==", "AAEC"):
         with pytest.raises(LogEntryError):
             LogEntry.from_dict({**obj, "approval_digest": bad})
     with pytest.raises(LogEntryError):
-        TrusteeApproval(time=T, warrant_id="w\n2", trustee_id="t", approval_digest=D)
+        TrusteeApproval(
+            time=T, warrant_id="w\n2", trustee_id="t", approved=True, reasons=(), approval_digest=D
+        )
     with pytest.raises(LogEntryError):
-        TrusteeApproval(time=-1, warrant_id="w", trustee_id="t", approval_digest=D)
+        TrusteeApproval(
+            time=-1, warrant_id="w", trustee_id="t", approved=True, reasons=(), approval_digest=D
+        )
 
 
 def test_counts_must_be_sorted_and_unique() -> None:

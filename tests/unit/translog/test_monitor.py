@@ -142,7 +142,9 @@ def access(
 
 
 def approval(trustee: str) -> TrusteeApproval:
-    return TrusteeApproval(time=T, warrant_id="w-1", trustee_id=trustee, approval_digest=D)
+    return TrusteeApproval(
+        time=T, warrant_id="w-1", trustee_id=trustee, approved=True, reasons=(), approval_digest=D
+    )
 
 
 def test_access_rules() -> None:
