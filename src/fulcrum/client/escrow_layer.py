@@ -9,9 +9,13 @@ a new one is fetched once the cached epoch has ended. Its ``prepare_receive`` ho
 of the epoch a received message names, so a device that never sent can verify too.
 
 ``EscrowSendLayer`` (pure) sets ``message.escrow`` = the 144-byte escrow field of ``K_m`` under
-``Y_e`` for the message's context, and puts the epoch number into ``message.layers["escrow"]``.
-``EscrowReceiveLayer`` (pure) recomputes the field and byte-compares it; a missing or wrong field,
-an unknown epoch, or an epoch not valid when the relay accepted the message hides the message.
+``Y_e`` for the message's context, puts the epoch number into ``message.layers["escrow"]`` and
+``{"epoch", "client_ts"}`` into the clear envelope (``message.extensions["escrow"]``): the
+platform needs both to rebuild ctx and the body's AAD under a warrant, and checks ``client_ts``
+against its clock. ``EscrowReceiveLayer`` (pure) recomputes the field and byte-compares it; a
+missing or wrong field, an unknown epoch, an epoch not valid when the relay accepted the message,
+or a clear ``extensions["escrow"]`` that differs from the authenticated epoch and header time hides
+the message (so a lying sender cannot make a displayed message unrecoverable).
 
 A server without escrow answers 404 ``escrow_not_configured``: the client then refuses to send
 (``EscrowUnavailable``) unless ``FULCRUM_DEV_NO_ESCROW=1`` is set (development only; never the
@@ -220,6 +224,7 @@ class EscrowSendLayer:
         field = create_escrow_field(message.k_m, ctx, _point(str(entry["group_key"])))
         message.escrow = field.to_bytes()
         message.layers[NAME] = {"epoch": current}
+        message.extensions[NAME] = {"epoch": current, "client_ts": message.header.client_ts}
 
 
 class EscrowReceiveLayer:
@@ -245,6 +250,9 @@ class EscrowReceiveLayer:
         epoch = layer.get("epoch")
         if isinstance(epoch, bool) or not isinstance(epoch, int):
             return False
+        clear = item.extensions.get(NAME)
+        if clear != {"epoch": epoch, "client_ts": payload.header.client_ts}:
+            return False  # the platform rebuilds ctx from these: they must be the true values
         entry = state.get("epochs", {}).get(str(epoch))
         if entry is None or not _usable(entry, item.server_ts):
             return False
