@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from fulcrum.access.errors import AccessError, NotificationError
+from fulcrum.access.errors import AccessError, NotificationError, WarrantFormatError
 from fulcrum.access.warrant import (
     NOTIFY_HARD_CAP,
     JudgeKey,
     Warrant,
     verify_judge_signature,
 )
-from fulcrum.encoding import b64e, canonical_json, domain_message
+from fulcrum.encoding import EncodingError, b64d, b64e, canonical_json, domain_message
 from fulcrum.hazmat.signing import SigningKey
 from fulcrum.hazmat.symmetric import sha256
 from fulcrum.translog import LogEntry, NotificationDelayed
@@ -57,6 +57,34 @@ class NotificationExtension:
     @property
     def digest(self) -> bytes:
         return sha256(self.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> NotificationExtension:
+        """Strict parse of ``to_bytes()`` output (canonical only); ``WarrantFormatError``."""
+        import json
+
+        try:
+            outer = json.loads(bytes(data))
+            if not isinstance(outer, dict) or set(outer) != {"extension", "signature"}:
+                raise WarrantFormatError("extension has the wrong keys")
+            body = json.loads(b64d(outer["extension"]))
+            keys = {"domain", "warrant_id", "delayed_until", "reason", "judge_key_id", "issued_at"}
+            if (
+                not isinstance(body, dict)
+                or set(body) != keys
+                or body["domain"] != EXTENSION_DOMAIN
+            ):
+                raise WarrantFormatError("extension body has the wrong keys or domain")
+            ext = cls(str(body["warrant_id"]), int(body["delayed_until"]), str(body["reason"]),
+                      str(body["judge_key_id"]), int(body["issued_at"]),
+                      b64d(outer["signature"], length=64))  # fmt: skip
+        except WarrantFormatError:
+            raise
+        except (ValueError, TypeError, EncodingError, RecursionError) as exc:
+            raise WarrantFormatError("malformed notification extension") from exc
+        if ext.to_bytes() != bytes(data):
+            raise WarrantFormatError("extension is not in canonical form")
+        return ext
 
     def to_log_entry(self, time: int) -> NotificationDelayed:
         return NotificationDelayed(

@@ -48,3 +48,7 @@ INSTALLERS.append(install_escrow)
 from fulcrum.server.readiness import install as install_readiness  # noqa: E402
 
 INSTALLERS.append(install_readiness)
+
+from fulcrum.server.access import install as install_access  # noqa: E402
+
+INSTALLERS.append(install_access)

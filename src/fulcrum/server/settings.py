@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-KNOWN_ROLES = ("relay", "log", "review", "custodian", "trustee", "witness")
+KNOWN_ROLES = ("relay", "log", "review", "custodian", "trustee", "witness", "access")
 
 
 class UnsafeSettings(ValueError):
@@ -33,6 +33,10 @@ class ServerSettings(BaseSettings):
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     auth_cache_seconds: float = Field(default=30.0, ge=0)
     push_buffer: int = Field(default=1000, ge=1)
+    # lawful access: how far the clear client_ts may be from server time, and the retrospective
+    # retention window (0 = prospective only: nothing kept beyond delivery without a warrant)
+    access_skew_seconds: int = Field(default=300, ge=1, le=86_400)
+    access_retrospective_seconds: int = Field(default=0, ge=0, le=90 * 86_400)
     debug: bool = False
     log_level: str = "INFO"
 

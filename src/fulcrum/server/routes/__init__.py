@@ -29,3 +29,7 @@ def router_for(role: str) -> APIRouter:
 from fulcrum.server.routes import custodian  # noqa: E402
 
 ROLE_ROUTERS["custodian"] = custodian.build_router
+
+from fulcrum.server.routes import access  # noqa: E402
+
+ROLE_ROUTERS["access"] = access.build_router
