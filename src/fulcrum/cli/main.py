@@ -17,6 +17,7 @@ from fulcrum.cli.safety import safety_app
 from fulcrum.cli.serve import serve
 from fulcrum.cli.simulate import simulate
 from fulcrum.cli.trustee import trustee_app
+from fulcrum.cli.warrants import evidence_app, judge_app, warrant_app
 
 app = typer.Typer(
     name="fulcrum",
@@ -43,6 +44,9 @@ app.add_typer(reviewer_app, name="reviewer")
 app.command("simulate")(simulate)
 app.add_typer(readiness_app, name="readiness")
 app.add_typer(trustee_app, name="trustee")
+app.add_typer(judge_app, name="judge")
+app.add_typer(warrant_app, name="warrant")
+app.add_typer(evidence_app, name="evidence")
 
 
 if __name__ == "__main__":
