@@ -171,7 +171,7 @@ async def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     server = EmbeddedServer(
         Path(tempfile.mkdtemp(prefix="fulcrum-demo-server-")),
-        roles=("relay", "log", "review", "custodian"),
+        roles=("relay", "log", "review", "custodian", "access"),
         escrow_policy=DEFAULT_POLICY,  # in-process trustees, n=5, t=3
     ).start()
     world = DemoWorld(out=out, server=server)
@@ -207,6 +207,10 @@ STEPS.append(("verifiable abuse reports", step_franking_report))
 from fulcrum.demo.steps_escrow import step_escrow  # noqa: E402
 
 STEPS.insert(3, ("escrow fields, trustees and the log", step_escrow))  # after the messaging steps
+
+from fulcrum.demo.steps_warrant import step_warrant  # noqa: E402
+
+STEPS.insert(4, ("a warrant, trustees and an evidence bundle", step_warrant))  # after escrow
 
 from fulcrum.demo.steps_simulation import step_simulation  # noqa: E402
 
