@@ -4,6 +4,9 @@
     python bench/bench_relay.py --db postgresql+psycopg://postgres@127.0.0.1:55432/fulcrum_bench \\
         --workers 2
 
+Give PostgreSQL an empty database (``dropdb``/``createdb``) or reuse ``--data``: the server keeps
+its franking keys in the database wrapped under a key in its data directory.
+
 The server runs in its own process (``uvicorn --factory fulcrum.server.app:app_from_environment``,
 ``--workers N``; the database is migrated once before it starts); the load generator runs in
 another process: asyncio with a minimal keep-alive HTTP/1.1 client, so that the generator's own
@@ -95,7 +98,10 @@ class Conn:
             if name.strip().lower() == b"content-length":
                 length = int(value)
         payload = await self.reader.readexactly(length)
-        return status, json.loads(payload) if payload else None
+        try:
+            return status, json.loads(payload) if payload else None
+        except ValueError:
+            return status, payload[:200]  # e.g. a plain-text 500
 
     def close(self) -> None:
         if self.writer is not None:
@@ -312,12 +318,13 @@ def _server(args: argparse.Namespace, port: int, data: str) -> subprocess.Popen[
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "fulcrum.server.app:app_from_environment"]
     cmd += ["--host", HOST, "--port", str(port), "--workers", str(args.workers)]
     cmd += ["--log-level", "warning", "--no-access-log"]
-    return subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(cmd, env=env, stderr=None if args.server_stderr else subprocess.DEVNULL)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--db", help="database URL (default: SQLite in a temp dir)")
+    ap.add_argument("--data", help="server data directory (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--pairs", type=int, default=8, help="concurrent sender/receiver pairs")
     ap.add_argument("--messages", type=int, default=400, help="messages per pair and phase")
@@ -327,13 +334,14 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256, help="body ciphertext bytes")
     ap.add_argument("--sqlite-synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
     ap.add_argument("--log-level", default="WARNING", help="server log level")
+    ap.add_argument("--server-stderr", action="store_true", help="show the server's stderr")
     args = ap.parse_args()
     if args.push and args.workers != 1:
         raise SystemExit("--push needs --workers 1: the in-process push hub is per worker")
 
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
-        server = _server(args, port, tmp)
+        server = _server(args, port, args.data or tmp)
         try:
             _wait_ready(f"http://{HOST}:{port}", server)
             out: mp.Queue[dict[str, Any]] = mp.Queue()
