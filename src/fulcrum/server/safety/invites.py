@@ -47,7 +47,8 @@ def create_invite(
             raise not_found("no such group")
         if caller.account not in group.admins:
             raise forbidden("only group admins create invite links")
-        token = secrets.token_urlsafe(24)
+        # a letter first: a token starting with '-' would read as an option on a command line
+        token = "inv" + secrets.token_urlsafe(24)
         expires = ts + body.ttl_seconds * 1000
         session.add(
             SafetyInvite(
