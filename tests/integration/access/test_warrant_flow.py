@@ -7,6 +7,7 @@ import json
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -283,3 +284,30 @@ async def test_retention_window_purge_and_clock_skew(world: World, desk: Desk) -
     alice.clock = lambda: time.time() + 3600  # an hour ahead: the relay refuses
     with pytest.raises(Exception, match=r"client_clock_skew|clock"):
         await alice.send_text("bob", "from the future")
+
+
+class LyingClock:
+    """A modified sender whose clear extensions.escrow.client_ts differs from its header's."""
+
+    name = "lying-clock"
+
+    def on_send(self, message: Any, state: dict[str, Any]) -> None:
+        message.extensions["escrow"] = {**message.extensions["escrow"],
+                                        "client_ts": message.header.client_ts + 1000}  # fmt: skip
+
+
+async def test_recipients_hide_a_message_whose_clear_escrow_values_lie(world: World) -> None:
+    from fulcrum.client.escrow_layer import NOT_VERIFIED
+    from fulcrum.client.standard import standard_layers
+
+    alice, bob = await world.user("alice"), await world.user("bob")
+    layers = standard_layers()
+    alice.install_layers([*layers.send, LyingClock()], layers.receive)
+    await alice.send_text("bob", "ctx the platform could not rebuild")
+    alice.use_layers(standard_layers())
+    await alice.send_text("bob", "honest")
+    outcomes = await bob.sync()
+    assert [o.text for o in outcomes if isinstance(o, ReceivedMessage)] == ["honest"]
+    assert [getattr(o, "reason", None) for o in outcomes if not isinstance(o, ReceivedMessage)] == [
+        NOT_VERIFIED
+    ]
