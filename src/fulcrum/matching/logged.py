@@ -30,9 +30,7 @@ from fulcrum.translog import (
 MATCHING_BANK_ID = "fulcrum-matching"
 
 
-def log_entry(
-    manifest: BankManifest, now: int, bank_id: str = MATCHING_BANK_ID
-) -> LoggedManifest:
+def log_entry(manifest: BankManifest, now: int, bank_id: str = MATCHING_BANK_ID) -> LoggedManifest:
     """The log entry for a signed manifest; ``version`` is the epoch."""
     if not manifest.source_signatures:
         raise ManifestError("a manifest is logged only with its sources' co-signatures")
