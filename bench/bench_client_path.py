@@ -12,6 +12,8 @@ same path is also timed without the escrow layers to show what escrow adds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import secrets
 import time
 
 import vodozemac
@@ -26,7 +28,9 @@ from fulcrum.e2ee import (
     OlmSessions,
     RatchetPayload,
     open_body,
+    pack_body,
     seal_body,
+    unpack_body,
 )
 from fulcrum.e2ee.content import new_content_key
 from fulcrum.encoding import b64d, b64e
@@ -130,15 +134,20 @@ def crypto_round(
     receiver_key: str,
     header: MessageHeader,
 ) -> None:
-    """The content-key layer + Olm + verify, without wire models or history bookkeeping."""
+    """The content-key layer + Olm + verify, without wire models or history bookkeeping.
+
+    A fresh header per message (new message id, so its canonical bytes are computed each time,
+    as in real use) and the packed body (text + attachment keys) that the client seals."""
+    header = dataclasses.replace(header, msg_id=b64e(secrets.token_bytes(16)))
     k_m = new_content_key()
-    aad = header.canonical()
-    sealed = seal_body(k_m, aad, BODY)
+    sealed = seal_body(k_m, header.canonical(), pack_body(BODY))
     payload = RatchetPayload(header, k_m).encode()
     ct = sender.encrypt(receiver_key, payload)
     opened = RatchetPayload.decode(receiver.decrypt(sender_key, ct))
     assert opened.header == header
-    assert open_body(opened.k_m, opened.header.canonical(), sealed) == BODY
+    text, keys = unpack_body(open_body(opened.k_m, opened.header.canonical(), sealed))
+    assert text == BODY
+    assert keys == ()
 
 
 def raw_round(out: vodozemac.Session, inb: vodozemac.Session) -> None:

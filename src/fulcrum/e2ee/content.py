@@ -100,6 +100,8 @@ class AttachmentKey:
 
 def pack_body(text: bytes, attachments: Sequence[AttachmentKey] = ()) -> bytes:
     """The plaintext sealed under K_m: the message text and the keys of its attachments."""
+    if not attachments:
+        return lp(text) + b"[]"
     return lp(text) + canonical_json([a.to_json() for a in attachments])
 
 

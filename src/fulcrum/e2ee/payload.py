@@ -14,9 +14,10 @@ from typing import Any
 
 from fulcrum.e2ee.content import AttachmentKey
 from fulcrum.e2ee.errors import DecryptionFailed
-from fulcrum.encoding import EncodingError, b64d, b64e, canonical_json, parse_json_object
+from fulcrum.encoding import EncodingError, b64d, b64e, canonical_json_flat, parse_json_object
 
 PAYLOAD_VERSION = 1
+MAX_SAFE_INT = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,12 @@ class MessageHeader:
 
     @cached_property
     def _canonical(self) -> bytes:
-        return canonical_json(self.to_json())
+        # the shape is fixed (ASCII keys, strings, a list of strings, ints checked below)
+        if not 0 <= self.client_ts <= MAX_SAFE_INT:
+            raise DecryptionFailed("client_ts out of range")
+        if self.membership_epoch is not None and not 0 <= self.membership_epoch <= MAX_SAFE_INT:
+            raise DecryptionFailed("membership_epoch out of range")
+        return canonical_json_flat(self.to_json())
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MessageHeader:

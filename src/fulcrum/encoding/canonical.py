@@ -71,6 +71,19 @@ def canonical_json(obj: Any) -> bytes:
         raise EncodingError(f"value cannot be canonicalised: {exc}") from exc
 
 
+def canonical_json_flat(obj: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of an object the caller has already shaped: ASCII keys; values only
+    strings, booleans, null, integers within +-(2^53 - 1), and lists/objects of those. It skips the
+    shape walk of ``canonical_json`` on hot paths (message headers); a lone surrogate still fails.
+    Property-tested against ``rfc8785`` for that shape."""
+    try:
+        return json.dumps(
+            obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EncodingError("string holds a lone surrogate") from exc
+
+
 def lp(data: bytes) -> bytes:
     """4-byte big-endian length prefix followed by the data."""
     if len(data) >= 1 << 32:

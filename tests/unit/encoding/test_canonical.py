@@ -60,3 +60,33 @@ def test_b64_rejects_junk(bad: str) -> None:
 def test_b64_length_checked() -> None:
     with pytest.raises(EncodingError):
         b64d(b64e(b"abc"), length=4)
+
+
+flat_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(max_codepoint=127), max_size=6), children, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.dictionaries(
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=6), flat_values, max_size=5
+    )
+)
+def test_flat_fast_path_matches_rfc8785(value: dict[str, object]) -> None:
+    from fulcrum.encoding import canonical_json_flat
+
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(EncodingError):
+            canonical_json_flat(value)
+        return
+    assert canonical_json_flat(value) == expected
