@@ -75,6 +75,8 @@ def _call(server: str, token: str, method: str, path: str, body: Any = None) -> 
 
 def _print_status(status: dict[str, Any]) -> None:
     typer.echo(f"{status['warrant_id']}: {status['stage']} ({status['retained']} retained)")
+    for note in status.get("notes", []):
+        typer.echo(f"  note: {note}")
     for step in status["steps"]:
         typer.echo(f"  [{step['log_index']:>6}] {step['step']:<20} {step['detail']}")
 

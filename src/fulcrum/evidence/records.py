@@ -130,6 +130,7 @@ class EvidenceCase:
     recipient: str
     platform: str
     exported_at: int
+    notes: tuple[str, ...] = ()  # e.g. "N further messages in scope not requested: warrant limit"
 
 
 @dataclass(frozen=True)

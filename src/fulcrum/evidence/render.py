@@ -39,6 +39,7 @@ img{max-width:30em;max-height:30em;display:block}
 <tr><th>Platform</th><td>{{ case.platform }}</td></tr>
 <tr><th>Exported</th><td>{{ exported }}</td></tr>
 <tr><th>Messages</th><td>{{ decrypted }} decrypted, {{ failed|length }} not decrypted</td></tr>
+{% for note in case.notes %}<tr><th>Note</th><td>{{ note }}</td></tr>{% endfor %}
 </table>
 <p>Server time is authoritative; client time is the sender's claim.</p>
 {% if failed %}<h2>Not decrypted ({{ failed|length }})</h2><ul>
@@ -99,6 +100,7 @@ def render_json(case: EvidenceCase, messages: Sequence[EvidenceMessage]) -> byte
     doc = {
         "case_id": case.case_id,
         "warrant_id": case.warrant_id,
+        "notes": list(case.notes),
         "messages": [m.to_json() for m in ordered(messages)],
     }
     return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -57,6 +57,8 @@ class WarrantStatus(WireModel):
     unsealed_at: int | None
     retained: int  # messages retained for this warrant's targets
     steps: list[StepOut]
+    withheld: int = 0  # in-scope messages not requested because of the warrant's max_messages
+    notes: list[str] = Field(default_factory=list)  # "N further messages in scope not ..."
 
 
 class RequestsOut(WireModel):

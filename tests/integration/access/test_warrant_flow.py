@@ -199,14 +199,33 @@ async def test_overbroad_quota_and_forged_warrants_refused(world: World, desk: D
     assert all("denied too-many-targets" in s["detail"] for s in status["steps"][1:])
     r = desk.call("authority", "POST", f"/warrants/{broad.warrant.warrant_id}/requests", json={})
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_approved"
-    small = desk.warrant(["alice"], serial="small", max_messages=1)
+    small = desk.warrant(["alice"], serial="small", max_messages=2)
     desk.activate(small)
     await alice.send_text("bob", "a")
     await alice.send_text("bob", "b")
-    r = desk.call("authority", "POST", f"/warrants/{small.warrant.warrant_id}/requests", json={})
-    [rid] = r.json()["request_ids"]
+    await alice.send_text("bob", "c")
+    sid = small.warrant.warrant_id
+    r = desk.call("authority", "POST", f"/warrants/{sid}/requests", json={})
+    [rid] = r.json()["request_ids"]  # capped at max_messages = 2 of the 3 in scope
+    assert r.json()["status"]["withheld"] == 1
+    assert r.json()["status"]["notes"] == [
+        "1 further messages in scope not requested: warrant limit"
+    ]
+    assert len(desk.service.load_request(rid)[1].items) == 2
     r = desk.call("operator", "POST", f"/requests/{rid}/partials", json={})
-    assert r.status_code == 409 and "quota exceeded" in r.json()["error"]["message"]
+    assert r.status_code == 200, r.text  # the trustees accept a request within the quota
+    again = desk.call("authority", "POST", f"/warrants/{sid}/requests", json={})
+    assert again.json()["request_ids"] == []  # the allowance is spent
+    assert desk.call("authority", "POST", f"/requests/{rid}/complete").status_code == 200
+    export = desk.call("authority", "POST", f"/warrants/{sid}/export", json={"recipient": "x"})
+    zipped = desk.call("authority", "GET", export.json()["download"].removeprefix("/v1/access"))
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as zf:
+        doc = json.loads(zf.read("messages.json"))
+        html = zf.read("transcript.html").decode()
+    note = "1 further messages in scope not requested: warrant limit"
+    assert doc["notes"] == [note] and note in html
+    failures = [m["failure"] for m in doc["messages"] if m["status"] != "decrypted"]
+    assert failures == ["not requested: warrant limit"]
 
 
 async def test_modified_bundle_byte_is_caught(world: World, desk: Desk, tmp_path: Path) -> None:

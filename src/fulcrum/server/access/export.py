@@ -37,7 +37,13 @@ from fulcrum.evidence import (
     write_bundle,
     zip_bundle,
 )
-from fulcrum.server.access.service import AccessService, WorkflowError, devices_of, header_for
+from fulcrum.server.access.service import (
+    LIMIT_NOTE,
+    AccessService,
+    WorkflowError,
+    devices_of,
+    header_for,
+)
 from fulcrum.store.access import (
     AccessExtension,
     AccessRetained,
@@ -148,14 +154,20 @@ def export_bundle(service: AccessService, warrant_id: str, recipient: str) -> Ex
             tuple((it.ctx.msg_id, it.field.to_bytes(), it.ctx.to_bytes()) for it in request.items),
             tuple(p.to_bytes() for p in partials)))  # fmt: skip
     problems = {c.row_id: c.problem for c in service.candidates(rows) if c.problem}
+    beyond = {c.row_id for c in service.unrequested(warrant_id)[1]}
     for r in rows:
         if r.id not in messages:
-            why = problems.get(r.id) or "not yet requested or not yet completed"
+            why = problems.get(r.id) or (
+                "not requested: warrant limit"
+                if r.id in beyond
+                else "not yet requested or not yet completed"
+            )
             messages[r.id] = _message(r, target_of(r), status="undecryptable", failure=why)
     ordered = [messages[r.id] for r in rows]
     now = service.now()
     case_id = f"case-{secrets.token_hex(6)}"
-    case = EvidenceCase(case_id, warrant_id, w.agency, recipient, PLATFORM, now)
+    notes = (LIMIT_NOTE.format(n=len(beyond)),) if beyond else ()
+    case = EvidenceCase(case_id, warrant_id, w.agency, recipient, PLATFORM, now, notes)
     indices = [st.log_index for st in service.steps(warrant_id)
                if st.step in ("WarrantRegistered", "DecryptionRequested")]  # fmt: skip
     prov = EvidenceProvenance(

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from fulcrum.access import (
     AccessError,
+    AccessUsage,
     DecryptionRequest,
     JudgeKey,
     LoggedRequest,
@@ -59,6 +60,7 @@ from fulcrum.store.access import (
 from fulcrum.translog import LogEntry, parse_entry
 
 MAX_ITEMS_PER_REQUEST = 500
+LIMIT_NOTE = "{n} further messages in scope not requested: warrant limit"
 
 
 class WorkflowError(AccessError):
@@ -299,16 +301,36 @@ class AccessService:
             out.append(Candidate(r.id, item, None))
         return out
 
-    def request(self, warrant_id: str, *, checkpoint: bool = True) -> list[str]:
-        row = self.warrant(warrant_id)
-        if row.activated_at is None:
-            raise WorkflowError(409, "not_approved", "the warrant lacks its approval quorum")
+    def allowance(self, warrant_id: str) -> int:
+        """max_messages minus the messages already requested under the warrant (from the log)."""
+        w = self.opening(warrant_id).signed.warrant
+        used = AccessUsage.from_entries(self.entries()).messages_by_warrant.get(warrant_id, 0)
+        return max(0, w.max_messages - used)
+
+    def unrequested(self, warrant_id: str) -> tuple[list[Candidate], list[Candidate]]:
+        """In-scope requestable messages not yet requested: (within the allowance, beyond it)."""
         opening = self.opening(warrant_id)
         with self.db.read() as s:
             done = {i for r in s.scalars(select(AccessRequest).where(
                 AccessRequest.warrant_id == warrant_id)) for i in r.retained_ids}  # fmt: skip
         fresh = [c for c in self.candidates(self.in_scope(opening))
                  if c.item is not None and c.row_id not in done]  # fmt: skip
+        allowed = self.allowance(warrant_id)
+        return fresh[:allowed], fresh[allowed:]
+
+    def withheld(self, warrant_id: str) -> int:
+        """How many in-scope messages the warrant's limit keeps from being requested."""
+        if self.council is None or self.warrant(warrant_id).activated_at is None:
+            return 0
+        return len(self.unrequested(warrant_id)[1])
+
+    def request(self, warrant_id: str, *, checkpoint: bool = True) -> list[str]:
+        """Request the in-scope messages not yet requested, at most the warrant's remaining
+        allowance (the trustees refuse more), one request per escrow epoch (and chunk)."""
+        row = self.warrant(warrant_id)
+        if row.activated_at is None:
+            raise WorkflowError(409, "not_approved", "the warrant lacks its approval quorum")
+        fresh, _ = self.unrequested(warrant_id)
         by_epoch: dict[int, list[Candidate]] = {}
         for c in fresh:
             assert c.item is not None

@@ -21,7 +21,7 @@ from fulcrum.encoding import b64d, b64e
 from fulcrum.server.access import access_service
 from fulcrum.server.access.export import export_bundle, extend, notify_due
 from fulcrum.server.access.operators import Operator, require
-from fulcrum.server.access.service import AccessService, WorkflowError, judge_key
+from fulcrum.server.access.service import LIMIT_NOTE, AccessService, WorkflowError, judge_key
 from fulcrum.server.errors import ApiError, error_responses
 from fulcrum.server.state import relay_state
 from fulcrum.store.access import AccessRetained, AccessTarget
@@ -76,9 +76,11 @@ def status_of(service: AccessService, warrant_id: str) -> WarrantStatus:
             for r in s.query(AccessRetained).filter(AccessRetained.reason == "warrant")
             if {r.sender_account, *(x.partition("/")[0] for x in r.recipients)} & targets
         )
+    withheld = service.withheld(warrant_id)
     return WarrantStatus(
         warrant_id=warrant_id, stage=row.stage, activated_at=row.activated_at,
-        unsealed_at=row.unsealed_at, retained=retained,
+        unsealed_at=row.unsealed_at, retained=retained, withheld=withheld,
+        notes=[LIMIT_NOTE.format(n=withheld)] if withheld else [],
         steps=[StepOut(step=s.step, log_index=s.log_index, time=s.time, detail=s.detail)
                for s in service.steps(warrant_id)],
     )  # fmt: skip
