@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from tests.integration.access.conftest import JUDGE, JUDGE_KEY_ID, Desk
 from tests.integration.client.conftest import World
 
@@ -22,7 +23,7 @@ from fulcrum.evidence import TrustedKeys, verify_bundle
 from fulcrum.hazmat.signing import SigningKey, VerifyKey
 from fulcrum.server.access.export import notify_due
 from fulcrum.server.access.retention import purge_retained
-from fulcrum.store.access import AccessRetained
+from fulcrum.store.access import AccessRetained, AccessRetainedAttachment
 from fulcrum.translog import (
     CosignatureVerifier,
     check_entries,
@@ -293,13 +294,25 @@ async def test_notification_at_notify_after_unless_logged_extension(
     assert types.count("WarrantUnsealed") == 2 and types.count("NotificationDelayed") == 1
 
 
-async def test_retention_window_purge_and_clock_skew(world: World, desk: Desk) -> None:
+async def test_retention_window_purge_and_clock_skew(
+    world: World, desk: Desk, tmp_path: Path
+) -> None:
     alice, bob = await world.user("alice"), await world.user("bob")
-    await bob.send_text("alice", "kept for the retrospective window only")
+    pic = tmp_path / "pic.png"
+    pic.write_bytes(PNG)
+    await bob.send_text("alice", "kept for the retrospective window only", [pic])  # type: ignore[attr-defined]
     service = desk.service
+
+    def retained_attachments() -> int:
+        with service.db.read() as s:
+            return len(list(s.scalars(select(AccessRetainedAttachment))))
+
+    assert retained_attachments() == 1
     now_ms = int(time.time() * 1000)
     assert purge_retained(service.db, now_ms=now_ms, retrospective_seconds=3600) == 0
+    assert retained_attachments() == 1
     assert purge_retained(service.db, now_ms=now_ms + 3_601_000, retrospective_seconds=3600) == 1
+    assert retained_attachments() == 0  # the ciphertext goes with its window record
     alice.clock = lambda: time.time() + 3600  # an hour ahead: the relay refuses
     with pytest.raises(Exception, match=r"client_clock_skew|clock"):
         await alice.send_text("bob", "from the future")

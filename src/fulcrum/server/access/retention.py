@@ -145,7 +145,8 @@ def _b64(text: str) -> bytes:
 
 def purge_retained(db: Database, *, now_ms: int, retrospective_seconds: int) -> int:
     """Delete window-only retention records older than the retrospective window (all of them
-    when the switch is off) unless an active warrant's target is a party; returns the count."""
+    when the switch is off) unless an active warrant's target is a party, and the retained
+    attachment ciphertexts that no remaining record names; returns the count of records."""
     cutoff = now_ms - retrospective_seconds * 1000 if retrospective_seconds > 0 else now_ms + 1
     with db.write() as session:
         targets = session.execute(
@@ -157,14 +158,27 @@ def purge_retained(db: Database, *, now_ms: int, retrospective_seconds: int) -> 
                 AccessRetained.sender_account,
                 AccessRetained.recipients,
                 AccessRetained.server_ts,
+                AccessRetained.attachments,
             ).where(AccessRetained.reason == "window", AccessRetained.server_ts < cutoff)
         ).all()
         doomed = []
-        for rid, sender, recipients, ts in rows:
+        attachments: set[str] = set()
+        for rid, sender, recipients, ts, atts in rows:
             parties = {sender, *(str(r).partition("/")[0] for r in recipients)}
             if not any(a in parties and f - retrospective_seconds * 1000 <= ts <= u
                        for a, f, u in targets):  # fmt: skip
                 doomed.append(rid)
+                attachments.update(str(a) for a in atts or ())
         if doomed:
             session.execute(delete(AccessRetained).where(AccessRetained.id.in_(doomed)))
+        if attachments:
+            kept = {str(a) for (atts,) in session.execute(select(AccessRetained.attachments))
+                    for a in atts or ()}  # fmt: skip
+            gone = sorted(attachments - kept)
+            if gone:
+                session.execute(
+                    delete(AccessRetainedAttachment).where(
+                        AccessRetainedAttachment.attachment_id.in_(gone)
+                    )
+                )
         return len(doomed)
