@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -61,6 +62,19 @@ class CosignedNote:
     note: bytes  # log signature and witness cosignatures
 
 
+class LogWitness(Protocol):
+    """A witness the log asks for cosignatures: ``InProcessWitness`` or ``RemoteWitness``."""
+
+    name: str
+    verifier: CosignatureVerifier
+
+    def known_size(self, db: Database) -> int: ...
+
+    def cosign(
+        self, db: Database, note: bytes, proof: list[bytes], old_size: int, now: int
+    ) -> str: ...
+
+
 class InProcessWitness:
     """A witness run by the server process, with its own key and its own state row."""
 
@@ -97,7 +111,7 @@ class TransparencyLog:
         self,
         db: Database,
         signer: NoteSigner,
-        witnesses: Sequence[InProcessWitness],
+        witnesses: Sequence[LogWitness],
         *,
         min_witnesses: int = 2,
         clock: Callable[[], float] = time.time,
@@ -178,9 +192,7 @@ class TransparencyLog:
             refusals: list[WitnessRefusal] = []
             for witness in self.witnesses:
                 try:
-                    old = witness.known_size(self.db)
-                    proof = self.consistency_proof(old, size) if 0 < old < size else []
-                    lines.append((witness.name, witness.cosign(self.db, note, proof, old, now)))
+                    lines.append((witness.name, self._ask(witness, note, size, now)))
                 except WitnessRefusal as exc:
                     refusals.append(exc)
                 except TranslogError as exc:  # e.g. no proof possible: history was cut
@@ -193,6 +205,19 @@ class TransparencyLog:
                 stored = tables.latest_checkpoint()
             assert stored is not None
             return _cosigned(stored)
+
+    def _ask(self, witness: LogWitness, note: bytes, size: int, now: int) -> str:
+        """One cosignature; on a CONFLICT (our idea of its size was stale) retry once."""
+        old = witness.known_size(self.db)
+        try:
+            proof = self.consistency_proof(old, size) if 0 < old < size else []
+            return witness.cosign(self.db, note, proof, old, now)
+        except WitnessRefusal as exc:
+            if exc.reason is not RefusalReason.CONFLICT or exc.known_size is None:
+                raise
+            old = exc.known_size
+            proof = self.consistency_proof(old, size) if 0 < old < size else []
+            return witness.cosign(self.db, note, proof, old, now)
 
 
 def _cosigned(stored: StoredCheckpoint) -> CosignedNote:
