@@ -143,18 +143,10 @@ __all__ = [
 def offline_log(data_dir: Path, db_url: str | None = None) -> TransparencyLog:
     """The server's transparency log opened directly on its database (server stopped or not):
     the same keys under ``<data_dir>/translog`` and the same witnesses as ``build_log``."""
-    from fulcrum.server.translog import LOG_ORIGIN, MIN_WITNESSES, WITNESS_NAMES
-    from fulcrum.server.translog.keys import load_log_signer, load_witness_signer
-    from fulcrum.server.translog.service import InProcessWitness
+    from fulcrum.server.translog import open_log
     from fulcrum.store import Database
 
     data_dir.mkdir(parents=True, exist_ok=True)
     db = Database.connect(db_url or f"sqlite:///{(data_dir / 'fulcrum.db').resolve()}")
     db.migrate()
-    directory = data_dir / "translog"
-    signer = load_log_signer(directory, LOG_ORIGIN)
-    witnesses = [
-        InProcessWitness(load_witness_signer(directory, name), signer.verifier())
-        for name in WITNESS_NAMES
-    ]
-    return TransparencyLog(db, signer, witnesses, min_witnesses=MIN_WITNESSES)
+    return open_log(data_dir, db)  # witnesses as configured in FULCRUM_LOG_WITNESSES

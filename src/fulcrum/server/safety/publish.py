@@ -19,9 +19,8 @@ from fulcrum.safety.core import DAY
 from fulcrum.server.safety.service import SafetyService
 from fulcrum.server.settings import ServerSettings
 from fulcrum.server.state import RelayState
-from fulcrum.server.translog import LOG_ORIGIN, MIN_WITNESSES, WITNESS_NAMES
-from fulcrum.server.translog.keys import load_log_signer, load_witness_signer
-from fulcrum.server.translog.service import InProcessWitness, TransparencyLog
+from fulcrum.server.translog import open_log as open_server_log
+from fulcrum.server.translog.service import TransparencyLog
 from fulcrum.store import Database
 from fulcrum.store.safety_tables import SafetyStatsPublished
 from fulcrum.translog import LogEntry, SafetyRuleStats, counts, parse_entry
@@ -32,14 +31,15 @@ class PublishError(ValueError):
 
 
 def open_log(settings: ServerSettings, db: Database) -> TransparencyLog:
-    """The server's transparency log, opened from its data dir (for operator commands)."""
-    directory = settings.data_dir / "translog"
-    signer = load_log_signer(directory, LOG_ORIGIN)
-    witnesses = [
-        InProcessWitness(load_witness_signer(directory, name), signer.verifier())
-        for name in WITNESS_NAMES
-    ]
-    return TransparencyLog(db, signer, witnesses, min_witnesses=MIN_WITNESSES)
+    """The server's transparency log, opened from its data dir (for operator commands), with
+    the same in-process and remote witnesses as the server's own log."""
+    return open_server_log(
+        settings.data_dir,
+        db,
+        settings.log_witnesses,
+        settings.log_inprocess_witnesses,
+        settings.log_witness_timeout,
+    )
 
 
 def publish_in_app(state: RelayState, day: int, now: float) -> dict[str, int]:
