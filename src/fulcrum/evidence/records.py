@@ -160,12 +160,16 @@ class RequestProvenance:
     epoch_bundle: bytes
     items: tuple[tuple[str, bytes, bytes], ...]  # (msg_id, escrow field, ctx)
     partials: tuple[bytes, ...]
+    epoch_key_proof: LogProof | None = None  # the epoch's EpochKey entry, cosigned
 
     def to_json(self) -> dict[str, Any]:
         return {
             "request_id": self.request_id,
             "binding": b64e(self.binding),
             "epoch_bundle": b64e(self.epoch_bundle),
+            "epoch_key_log": None
+            if self.epoch_key_proof is None
+            else self.epoch_key_proof.to_json(),
             "items": [
                 {"msg_id": m, "escrow_field": b64e(f), "ctx": b64e(c)} for m, f, c in self.items
             ],

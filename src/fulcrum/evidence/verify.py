@@ -33,6 +33,7 @@ from fulcrum.hazmat.signing import VerifyKey
 from fulcrum.hazmat.symmetric import md5_hex, sha256
 from fulcrum.translog import (
     CosignatureVerifier,
+    EpochKey,
     EvidenceExported,
     TranslogError,
     leaf_hash,
@@ -246,6 +247,45 @@ def _check_attachments(report: VerificationReport, files: dict[str, bytes]) -> N
             report.fail(str(a.get("path")), "attachment-hash", "SHA-256 or MD5 differs")
 
 
+def _check_epoch_key(
+    report: VerificationReport,
+    file: str,
+    request_id: object,
+    proof: Any,
+    bundle: EpochKeyBundle,
+    trusted: TrustedKeys,
+) -> None:
+    """The epoch key bundle the partials are checked against must be the logged EpochKey."""
+    check = "epoch-key-log"
+    if proof is None:
+        report.fail(file, check, f"request {request_id}: no EpochKey inclusion proof")
+        return
+    entry_bytes = _log_proof(report, file, proof, trusted)
+    if entry_bytes is None:
+        return
+    try:
+        entry = parse_entry(entry_bytes)
+    except TranslogError as exc:
+        report.fail(file, check, f"request {request_id}: {exc}")
+        return
+    if not isinstance(entry, EpochKey):
+        report.fail(file, check, f"request {request_id}: logged entry is {entry.TYPE}")
+        return
+    logged = (entry.epoch, entry.public_key, entry.threshold, entry.valid_from, entry.valid_until)
+    given = (bundle.epoch, bundle.group_key.to_bytes(), bundle.threshold, bundle.valid_from,
+             bundle.valid_until)  # fmt: skip
+    if logged != given:
+        report.fail(file, check, f"request {request_id}: the epoch key bundle is not the "
+                    f"logged EpochKey of epoch {entry.epoch}")  # fmt: skip
+        return
+    try:
+        bundle.check_consistency()
+    except EscrowError as exc:
+        report.fail(file, "epoch-key-consistency", f"request {request_id}: {exc}")
+        return
+    report.passed.append(f"EpochKey inclusion (request {request_id})")
+
+
 def _check_provenance(
     report: VerificationReport, files: dict[str, bytes], trusted: TrustedKeys
 ) -> None:
@@ -262,6 +302,8 @@ def _check_provenance(
                 )
                 for i in r["items"]
             ]
+            _check_epoch_key(report, name, r["request_id"], r.get("epoch_key_log"), bundle,
+                             trusted)  # fmt: skip
             partials = [TrusteePartial.from_bytes(_b64(p)) for p in r["partials"]]
             bad = [
                 p.trustee_index for p in partials if not verify_partial(p, items, bundle, binding)

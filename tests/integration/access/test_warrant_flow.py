@@ -91,6 +91,7 @@ async def test_full_flow_decrypts_exactly_the_scope(
     bundle.write_bytes(zipped.content)
     report = verify_bundle(bundle, trusted_keys(desk))
     assert report.ok, report.failures
+    assert any(p.startswith("EpochKey inclusion") for p in report.passed)
     with zipfile.ZipFile(bundle) as zf:
         records = json.loads(zf.read("messages.json"))["messages"]
         html = zf.read("transcript.html").decode()

@@ -145,3 +145,18 @@ def test_records_carry_direction_times_markers_and_hashes(bundle: Path) -> None:
     xml = (bundle / "handover.xml").read_text()
     assert "\x00" not in xml and 'conformance="none"' in xml and "<Direction>fromTarget" in xml
     assert EXPORTER.public_key().raw  # exporter key is the signer
+
+
+def test_substituted_epoch_key_fails_naming_the_check(tmp_path: Path) -> None:
+    out = tmp_path / "forged"
+    build(out, forge=True)
+    report = verify_bundle(out, TRUSTED)
+    assert not report.ok
+    checks = {(f.file, f.check) for f in report.failures}
+    assert ("provenance/partials.json", "epoch-key-log") in checks, report.failures
+    assert all(f.check != "dleq" for f in report.failures)  # the partials verify under it
+
+
+def test_epoch_key_inclusion_is_checked(bundle: Path) -> None:
+    report = verify_bundle(bundle, TRUSTED)
+    assert "EpochKey inclusion (request req-1)" in report.passed

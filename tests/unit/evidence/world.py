@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.unit.access.support import (
     BUNDLE,
     DAY,
+    EPOCH,
     JUDGE_KEY,
     SHARES,
     T0,
@@ -16,6 +17,7 @@ from tests.unit.access.support import (
     make_warrant,
     message,
     opening_for,
+    seeded_rng,
 )
 
 from fulcrum.access import (
@@ -27,6 +29,7 @@ from fulcrum.access import (
     open_request,
 )
 from fulcrum.e2ee.content import open_body, seal_body
+from fulcrum.escrow import EpochKeyBundle, TrusteeShare, run_dkg
 from fulcrum.evidence import (
     BundleResult,
     EvidenceAttachment,
@@ -40,6 +43,7 @@ from fulcrum.evidence import (
     write_bundle,
 )
 from fulcrum.hazmat.signing import SigningKey
+from fulcrum.translog import EpochKey
 
 EXPORTER = SigningKey(hashlib.sha256(b"exporter").digest())
 TRUSTED = TrustedKeys((EXPORTER.public_key(),), TRUST.log_verifier, TRUST.witnesses, 2)
@@ -53,14 +57,30 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(3)</script></svg>'
 
 
+def epoch_key_entry(bundle: EpochKeyBundle) -> EpochKey:
+    names = tuple(f"trustee-{i}" for i in range(1, bundle.n + 1))
+    return EpochKey(time=T0 - DAY, epoch=bundle.epoch, public_key=bundle.group_key.to_bytes(),
+                    threshold=bundle.threshold, trustees=names, valid_from=bundle.valid_from,
+                    valid_until=bundle.valid_until)  # fmt: skip
+
+
 def proof(log: FakeLog, index: int) -> LogProof:
     logged = log.logged(index)
     return LogProof(logged.entry_bytes, index, logged.inclusion_proof, logged.checkpoint_note)
 
 
-def build(out: Path, *, n: int = 4) -> tuple[BundleResult, FakeLog]:
+def forged_epoch() -> tuple[EpochKeyBundle, dict[int, TrusteeShare]]:
+    """A platform's own epoch key for the same epoch: not the logged one."""
+    dkg = run_dkg(5, 3, EPOCH, rng=seeded_rng(b"forged"))
+    bundle = EpochKeyBundle.from_dkg(dkg[0], valid_from=0, valid_until=2**52)
+    return bundle, {r.share.index: r.share for r in dkg}
+
+
+def build(out: Path, *, n: int = 4, forge: bool = False) -> tuple[BundleResult, FakeLog]:
+    """``forge``: provenance carries a substituted epoch key with partials that verify under it."""
     log = FakeLog()
     log.append(JUDGE_KEY.to_log_entry(T0 - DAY))
+    epoch_key = log.append(epoch_key_entry(BUNDLE))
     opening = opening_for(make_warrant())
     reg = log.append(opening.registration_entry(time=T0, approvals_required=3))
     for trustee in ("trustee-1", "trustee-2", "trustee-3"):
@@ -76,6 +96,13 @@ def build(out: Path, *, n: int = 4) -> tuple[BundleResult, FakeLog]:
     partials = [issue_request_partials(request, SHARES[i], BUNDLE.group_key, binding, opening)
                 for i in (1, 2, 3)]  # fmt: skip
     keys = open_request(request, partials, BUNDLE, binding)
+    shown, shown_partials = BUNDLE, partials
+    if forge:
+        shown, fake_shares = forged_epoch()
+        shown_partials = [
+            issue_request_partials(request, fake_shares[i], BUNDLE.group_key, binding, opening)
+            for i in (1, 2, 3)
+        ]
     messages = []
     for i, ((item, _), k_m) in enumerate(zip(pairs, keys, strict=True)):
         header = item.ctx.to_bytes()
@@ -106,10 +133,11 @@ def build(out: Path, *, n: int = 4) -> tuple[BundleResult, FakeLog]:
         signed_warrant=opening.signed.to_bytes(),
         warrant_log_proofs=(proof(log, reg), proof(log, idx)),
         requests=(
-            RequestProvenance("req-1", binding, BUNDLE.to_bytes(),
+            RequestProvenance("req-1", binding, shown.to_bytes(),
                               tuple((it.ctx.msg_id, it.field.to_bytes(), it.ctx.to_bytes())
                                     for it, _ in pairs),
-                              tuple(p.to_bytes() for p in partials)),
+                              tuple(p.to_bytes() for p in shown_partials),
+                              proof(log, epoch_key)),
         ),
     )  # fmt: skip
     case = EvidenceCase("case-1", opening.signed.warrant.warrant_id, "police-a",

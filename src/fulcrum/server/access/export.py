@@ -141,6 +141,7 @@ def export_bundle(service: AccessService, warrant_id: str, recipient: str) -> Ex
     by_id = {r.id: r for r in rows}
     messages: dict[int, EvidenceMessage] = {}
     provenance = []
+    epoch_proofs: dict[int, LogProof] = {}
     for req in requests:
         request, keys, binding, partials = service.keys(req.request_id)
         record = service.council.record(req.epoch) if service.council else None
@@ -149,10 +150,12 @@ def export_bundle(service: AccessService, warrant_id: str, recipient: str) -> Ex
             r = by_id.get(rid)
             if r is not None:
                 messages[rid] = _decrypt(service, r, k_m, target_of(r), req.request_id)
+        if req.epoch not in epoch_proofs:
+            epoch_proofs[req.epoch] = log_proof(service, record.log_index)
         provenance.append(RequestProvenance(
             req.request_id, binding, record.bundle.to_bytes(),
             tuple((it.ctx.msg_id, it.field.to_bytes(), it.ctx.to_bytes()) for it in request.items),
-            tuple(p.to_bytes() for p in partials)))  # fmt: skip
+            tuple(p.to_bytes() for p in partials), epoch_proofs[req.epoch]))  # fmt: skip
     problems = {c.row_id: c.problem for c in service.candidates(rows) if c.problem}
     beyond = {c.row_id for c in service.unrequested(warrant_id)[1]}
     for r in rows:
