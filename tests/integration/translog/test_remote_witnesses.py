@@ -133,3 +133,17 @@ def fork_note(fork: TransparencyLog) -> bytes:
     with fork.db.read() as s:
         root = root_hash(LogTables(s).tree(), size)
     return sign_checkpoint(Checkpoint(fork.origin, size, root), fork.signer)
+
+
+def test_unreachable_remote_witness_counts_as_a_refusal(tmp_path: Path) -> None:
+    db = Database.connect(f"sqlite:///{tmp_path / 'main.db'}")
+    db.migrate()
+    vkey = WitnessStore(tmp_path / "w").signer("dead.fulcrum.test").verifier().vkey
+    dead = f"{vkey}@http://127.0.0.1:{free_port()}"  # nothing listens there
+    log = open_log(tmp_path / "data", db, dead, 2, timeout=2.0)
+    log.append(b"one")
+    assert log.checkpoint().size == 1  # the two in-process witnesses are a quorum
+    short = open_log(tmp_path / "data", db, dead, 1, timeout=2.0)
+    short.append(b"two")
+    with pytest.raises(CheckpointRefused, match="need 2"):
+        short.checkpoint()
