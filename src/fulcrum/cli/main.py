@@ -18,6 +18,7 @@ from fulcrum.cli.serve import serve
 from fulcrum.cli.simulate import simulate
 from fulcrum.cli.trustee import trustee_app
 from fulcrum.cli.warrants import evidence_app, judge_app, warrant_app
+from fulcrum.cli.witness import witness_app
 
 app = typer.Typer(
     name="fulcrum",
@@ -38,6 +39,7 @@ app.add_typer(custodian_app, name="custodian")
 app.add_typer(contact_app, name="contact")
 app.add_typer(safety_app, name="safety")
 app.add_typer(audit_app, name="audit")
+app.add_typer(witness_app, name="witness")
 app.command("report")(report)
 app.add_typer(review_app, name="review")
 app.add_typer(reviewer_app, name="reviewer")
