@@ -3,7 +3,7 @@
 ``serve`` cosigns checkpoints of the logs whose keys are given with ``--log-key`` over HTTP
 (C2SP tlog-witness ``add-checkpoint``), keeping its key and last cosigned tree heads in ``--data``.
 ``key`` prints its cosignature verifier key (give it to the log operator and to auditors).
-Until ``witness_app`` is registered in ``cli/main.py`` run it as ``python -m fulcrum.cli.witness``.
+Run as ``fulcrum witness ...`` (or ``python -m fulcrum.cli.witness ...``).
 """
 
 from __future__ import annotations
