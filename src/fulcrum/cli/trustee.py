@@ -4,8 +4,11 @@ These commands act on a server's data directory: the policy (``<data>/escrow/pol
 the per-trustee key stores (``<data>/escrow/trustees/<name>``), the public epoch records and,
 for ``dkg`` and ``destroy``, the server's transparency log in its database (the entries are
 appended and a cosigned checkpoint is made). Run them while the server is stopped, or against a
-PostgreSQL database. Trustees as separate processes on their own hosts are future work (see
-docs/escrow.md); every trustee here runs in this one process.
+PostgreSQL database.
+
+``token`` and ``serve`` run ONE trustee as its own process on its own host (see
+docs/operator-guide.md): ``serve --data`` takes that trustee's key store directory (handed to its
+host after the in-process DKG) and answers ``POST /partials`` after verifying the platform's log.
 """
 
 from __future__ import annotations
@@ -171,3 +174,87 @@ def destroy(
     finally:
         database.dispose()
     typer.echo(f"destroyed {len(indices)} shares; log indices {indices}")
+
+
+TokenFileOpt = Annotated[
+    Path, typer.Option("--token-file", help="File with the operator token's hash (sha256:HEX)")
+]
+
+
+@trustee_app.command("token")
+def token(token_file: TokenFileOpt) -> None:
+    """Make an operator token: its hash goes to --token-file, the token is printed once."""
+    import os
+    import secrets
+
+    from fulcrum.trustee import token_hash
+
+    value = secrets.token_urlsafe(32)
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"sha256:{token_hash(value)}\n")
+    typer.echo(value)
+
+
+def read_token_hash(path: Path) -> str:
+    """The hex SHA-256 of the operator token: a ``sha256:HEX`` line (or the token itself)."""
+    from fulcrum.trustee import token_hash
+
+    text = path.read_text().strip()
+    if text.startswith("sha256:"):
+        digest = text.removeprefix("sha256:").lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"{path}: malformed sha256 token hash")
+        return digest
+    if not text:
+        raise ValueError(f"{path}: empty token file")
+    return token_hash(text)
+
+
+@trustee_app.command("serve")
+def serve(
+    data: Annotated[Path, typer.Option("--data", help="This trustee's key store directory")],
+    platform: Annotated[
+        str, typer.Option("--platform", help="Base URL of the platform (its /v1/log is read)")
+    ],
+    log_key: Annotated[str, typer.Option("--log-key", help="Pinned verifier key of the log")],
+    witness_key: Annotated[
+        list[str], typer.Option("--witness-key", help="Pinned witness key (repeat)")
+    ],
+    token_file: TokenFileOpt,
+    min_witnesses: Annotated[
+        int, typer.Option("--min-witnesses", help="Witness cosignatures required")
+    ] = 2,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Trustee name (default: the directory name)")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8091,
+) -> None:
+    """Serve POST /partials for one trustee: answer only requests the log proves."""
+    import uvicorn
+
+    from fulcrum.access import LogTrust
+    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+    from fulcrum.translog import CosignatureVerifier
+    from fulcrum.translog.errors import KeyFormatError
+    from fulcrum.translog.note import verifier_from_vkey
+    from fulcrum.trustee import PlatformLog, create_trustee_app
+
+    try:
+        if not (data / "identity.key").exists():
+            raise ValueError(f"no trustee key store in {data} (no identity.key)")
+        trust = LogTrust(verifier_from_vkey(log_key),
+                         tuple(CosignatureVerifier.from_vkey(k) for k in witness_key),
+                         min_witnesses)  # fmt: skip
+        store = TrusteeKeyStore(data, name or data.name)
+        app = create_trustee_app(store, PlatformLog(platform, trust), read_token_hash(token_file))
+    except (KeyFormatError, OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"trustee {store.name} serving on http://{host}:{port}", err=True)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+if __name__ == "__main__":
+    trustee_app()

@@ -41,6 +41,10 @@ class ServerSettings(BaseSettings):
     log_witnesses: str = ""
     log_inprocess_witnesses: int = Field(default=3, ge=0, le=3)
     log_witness_timeout: float = Field(default=5.0, gt=0, le=120)
+    # trustees run as their own processes: "index@url,..." (DKG share index), their operator token
+    access_trustees: str = ""
+    access_trustee_token: str = Field(default="", repr=False)
+    access_trustee_timeout: float = Field(default=30.0, gt=0, le=300)
     debug: bool = False
     log_level: str = "INFO"
 

@@ -44,6 +44,12 @@ def install(_app: FastAPI, state: RelayState) -> None:
         retrospective_seconds=settings.access_retrospective_seconds,
         on_activate=hook.invalidate,
     )  # fmt: skip
+    from fulcrum.server.access.remote import RemoteTrustee, parse_trustee_urls
+
+    service.remote_trustees = {
+        i: RemoteTrustee(i, url, settings.access_trustee_token, settings.access_trustee_timeout)
+        for i, url in parse_trustee_urls(settings.access_trustees).items()
+    }
     state.features[FEATURE] = service
     from fulcrum.server.access.export import notify_due
 

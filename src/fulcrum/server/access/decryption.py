@@ -9,8 +9,9 @@ trustees' partials and their combination.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from sqlalchemy import select
 
@@ -29,8 +30,15 @@ from fulcrum.access.completion import access_completed_entry
 from fulcrum.e2ee.content import open_body
 from fulcrum.e2ee.errors import DecryptionFailed
 from fulcrum.encoding import b64d, b64e
-from fulcrum.escrow import EscrowContext, EscrowError, TrusteePartial, verify_escrow_proof
+from fulcrum.escrow import (
+    EscrowContext,
+    EscrowError,
+    TrusteePartial,
+    verify_escrow_proof,
+    verify_partial,
+)
 from fulcrum.server.access.ledger import WarrantLedger, WorkflowError
+from fulcrum.server.access.remote import RemoteTrustee, RemoteTrusteeRefused
 from fulcrum.store.access import AccessRequest, AccessRetained, AccessWarrant
 
 MAX_ITEMS_PER_REQUEST = 500
@@ -74,7 +82,13 @@ def header_for(row: AccessRetained) -> tuple[EscrowContext | None, bytes]:
 
 
 class DecryptionDesk(WarrantLedger):
-    """The request, answer and combine steps (see the module docstring)."""
+    """The request, answer and combine steps (see the module docstring).
+
+    ``remote_trustees`` maps DKG share indices to trustees run as their own processes
+    (``FULCRUM_ACCESS_TRUSTEES``); every other trustee answers in this process.
+    """
+
+    remote_trustees: Mapping[int, RemoteTrustee] = MappingProxyType({})
 
     def in_scope(self, opening: WarrantOpening) -> list[AccessRetained]:
         """Retained messages to or from a target whose claimed time lies in the window."""
@@ -222,7 +236,7 @@ class DecryptionDesk(WarrantLedger):
         approvals = self._approvals(row.warrant_id)
         refused: dict[str, str] = {}
         partials = dict(row.partials)
-        for store in council.stores:
+        for position, store in enumerate(council.stores, start=1):  # DKG share index
             name = store.name
             if (trustees is not None and name not in trustees) or name in partials:
                 continue
@@ -230,9 +244,17 @@ class DecryptionDesk(WarrantLedger):
                 refused[name] = "did not approve this warrant"
                 continue
             try:
-                partial = answer_request(request, opening, logged, self.trust(),
-                                         store.share(row.epoch), record.bundle.group_key,
-                                         log_entries=self.entries(), now=self.now())  # fmt: skip
+                remote = self.remote_trustees.get(position)
+                if remote is not None:
+                    partial = remote.answer(request, opening, logged)
+                    if not verify_partial(partial, request.escrow_items(), record.bundle,
+                                          logged.binding):  # fmt: skip
+                        raise RemoteTrusteeRefused(f"{name}: partial does not verify")
+                else:
+                    partial = answer_request(
+                        request, opening, logged, self.trust(), store.share(row.epoch),
+                        record.bundle.group_key, log_entries=self.entries(), now=self.now(),
+                    )  # fmt: skip
             except (AccessError, EscrowError) as exc:
                 refused[name] = str(exc)
                 continue
