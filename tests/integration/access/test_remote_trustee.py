@@ -143,3 +143,13 @@ async def test_remote_trustee_refuses_unverifiable_evidence(
     assert r.status_code == 200, r.text
     entry = parse_entry(logged.entry_bytes)
     assert r.json()["entry"]["request_id"] == request_id == getattr(entry, "request_id", None)
+
+
+async def test_unreachable_remote_trustee_counts_as_a_refusal(world: World, desk: Desk) -> None:
+    """Nothing listens on trustee 1's port: it refuses, the four in-process trustees answer."""
+    _, request_id = await requested(world, desk)
+    names = desk.service.council.policy.trustees  # type: ignore[union-attr]
+    refused = desk.service.answer(request_id)
+    assert set(refused) == {names[0]} and "unreachable" in refused[names[0]]
+    issued = {e.trustee_id for e in desk.service.entries() if isinstance(e, PartialsIssued)}
+    assert issued == set(names[1:])

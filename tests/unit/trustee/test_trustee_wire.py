@@ -47,3 +47,16 @@ def test_token_file_holds_a_hash(tmp_path: Path) -> None:
     f.write_text("sha256:zz\n")
     with pytest.raises(ValueError):
         read_token_hash(f)
+
+
+def test_serve_refuses_a_directory_without_a_key_store(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fulcrum.cli.trustee import trustee_app
+
+    token = tmp_path / "token"
+    token.write_text("secret\n")
+    args = ["serve", "--data", str(tmp_path / "nothing"), "--platform", "http://127.0.0.1:1",
+            "--log-key", "x", "--witness-key", "y", "--token-file", str(token)]  # fmt: skip
+    result = CliRunner().invoke(trustee_app, args)
+    assert result.exit_code == 2
