@@ -7,7 +7,8 @@ Request (JSON, ``Authorization: Bearer <operator token>``)::
 
 The trustee reads the platform's log itself (``PlatformLog``), so the request's entry, the
 checkpoint, the witness quorum, the registration and approvals, the usage quota and the epoch key
-all come from its own verified copy. Answer 200::
+all come from its own verified copy; the opening must match the logged ``WarrantRegistered``
+commitment and carry a valid signature by a judge key registered in the log. Answer 200::
 
     {"trustee_id", "trustee_index", "partial": <b64 TrusteePartial>, "entry": <PartialsIssued>}
 
@@ -28,7 +29,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from fulcrum.access import AccessError, RequestRefused, answer_request, partials_entry
+from fulcrum.access import (
+    AccessError,
+    RequestRefused,
+    answer_request,
+    find_registration,
+    judge_keys_from_log,
+    partials_entry,
+    verify_opening,
+    verify_warrant,
+)
 from fulcrum.access.wire import (
     logged_from_json,
     opening_from_json,
@@ -73,6 +83,13 @@ def answer(
         epoch_key = Point.from_bytes(view.epoch_key(request.epoch))
     except (EvidenceError, ValueError, EscrowError) as exc:
         raise TrusteeFailure(502, "log_unverified", str(exc)) from exc
+    registered = find_registration(view.entries, opening.signed.warrant.warrant_id)
+    if registered is None or not verify_opening(opening, registered):
+        raise TrusteeFailure(409, "request_refused", "the warrant opening does not match the log")
+    try:
+        verify_warrant(opening.signed, judge_keys_from_log(view.entries))
+    except AccessError as exc:
+        raise TrusteeFailure(409, "request_refused", f"judge signature: {exc}") from exc
     try:
         share = store.share(request.epoch)
     except EscrowError as exc:

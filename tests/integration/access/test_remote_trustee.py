@@ -14,7 +14,7 @@ import pytest
 from tests.integration.access.conftest import Desk
 from tests.integration.client.conftest import World
 
-from fulcrum.access import LogTrust
+from fulcrum.access import LogTrust, WarrantOpening
 from fulcrum.access.wire import logged_to_json, opening_to_json, request_to_json
 from fulcrum.demo.embedded import EmbeddedServer, free_port
 from fulcrum.hazmat.signing import SigningKey
@@ -127,6 +127,11 @@ async def test_remote_trustee_refuses_unverifiable_evidence(
     wrong = dict(body, logged=dict(body["logged"], leaf_index=0))  # type: ignore[arg-type]
     r = httpx.post(url, json=wrong, headers=auth, timeout=60)
     assert r.status_code == 409 and r.json()["code"] == "request_refused", r.text
+    # an opening of another warrant under the same id does not match the logged commitment
+    forged = desk.warrant(["alice", "carol"])
+    bad = dict(body, opening=opening_to_json(WarrantOpening.create(forged)))
+    r = httpx.post(url, json=bad, headers=auth, timeout=60)
+    assert r.status_code == 409 and "does not match the log" in r.json()["message"], r.text
     # a trustee pinned to other witnesses does not believe the platform's checkpoint
     keys = log_keys(server)
     fake = tuple(CosignatureSigner(f"w{i}.example", SigningKey.generate()).verifier()
