@@ -13,12 +13,13 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from fulcrum.store.models import Device, Message, MessageAttachment, QueueEntry
+from fulcrum.store.models import Attachment, Device, Message, MessageAttachment, QueueEntry
 from fulcrum.store.records import AcceptedMessage, Delivery, NewMessage, QueuedMessage
 
 MESSAGES = cast(Table, Message.__table__)
 QUEUE = cast(Table, QueueEntry.__table__)
 LINKS = cast(Table, MessageAttachment.__table__)
+ATTACHMENTS = cast(Table, Attachment.__table__)
 
 
 class AckRefused(PermissionError):
@@ -210,7 +211,48 @@ class DeliveryQueue:
             .where(QUEUE.c.seq.in_(wanted), QUEUE.c.acked.is_(False))
             .values(acked=True, ratchet_body=None)
         )
+        self._scrub_delivered(wanted)
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def _scrub_delivered(self, seqs: set[int]) -> None:
+        """Once every device has acked a message, drop its ciphertexts (body, Megolm ciphertext,
+        escrow field) and those of attachments no undelivered message still needs. What stays is
+        routing metadata for idempotency and report verification (msg id, envelope, franking
+        commitment and tag). Ciphertexts kept for an active warrant live in the access feature's
+        own retention tables, copied at send time."""
+        touched = select(QUEUE.c.message_id).where(QUEUE.c.seq.in_(seqs)).scalar_subquery()
+        pending = (
+            select(QUEUE.c.message_id)
+            .where(QUEUE.c.message_id.in_(touched), QUEUE.c.acked.is_(False))
+            .scalar_subquery()
+        )
+        done = [
+            int(m)
+            for m in self.session.scalars(
+                select(MESSAGES.c.id).where(
+                    MESSAGES.c.id.in_(touched), MESSAGES.c.id.not_in(pending)
+                )
+            )
+        ]
+        if not done:
+            return
+        self.session.execute(
+            update(MESSAGES)
+            .where(MESSAGES.c.id.in_(done))
+            .values(body=b"", group_ratchet=None, escrow=None)
+        )
+        still_needed = (
+            select(LINKS.c.attachment_id)
+            .join(QUEUE, QUEUE.c.message_id == LINKS.c.message_id)
+            .where(QUEUE.c.acked.is_(False))
+            .scalar_subquery()
+        )
+        linked = select(LINKS.c.attachment_id).where(LINKS.c.message_id.in_(done)).scalar_subquery()
+        self.session.execute(
+            update(ATTACHMENTS)
+            .where(ATTACHMENTS.c.id.in_(linked), ATTACHMENTS.c.id.not_in(still_needed))
+            .values(blob=b"")
+        )
 
     def pending_count(self, device_id: str) -> int:
         stmt = select(func.count()).where(QUEUE.c.device_id == device_id, QUEUE.c.acked.is_(False))

@@ -183,3 +183,33 @@ async def test_push_channel_delivers_while_connected(world: World) -> None:
         await asyncio.sleep(0.1)
     listener.cancel()
     assert got == ["pushed to you"]
+
+
+async def test_ciphertexts_dropped_once_every_device_acked(world: World, tmp_path: Path) -> None:
+    """Store-and-forward keeps a message's ciphertexts only until every recipient device acked."""
+    from sqlalchemy import select
+
+    from fulcrum.server.state import relay_state
+    from fulcrum.store.models import Attachment, Message
+
+    alice, bob = await world.user("alice"), await world.user("bob")
+    laptop = await bob.link_device(tmp_path / "bob-laptop", PASS, log2_n=10)
+    world.clients.append(laptop)
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"attachment " * 50)
+    await alice.send_text("bob", "kept until delivered", [path])
+    db = relay_state(world.server.app).db
+
+    def stored() -> tuple[bytes, bytes]:
+        with db.read() as session:
+            body = session.scalars(select(Message.body).where(Message.kind == "message")).one()
+            blob = session.scalars(select(Attachment.blob)).one()
+        return body, blob
+
+    body, blob = stored()
+    assert body and blob  # queued: ciphertexts are needed
+    assert texts(await bob.sync()) == ["kept until delivered"]
+    body, blob = stored()
+    assert body and blob  # bob's laptop has not acked yet
+    assert texts(await laptop.sync()) == ["kept until delivered"]
+    assert stored() == (b"", b"")  # every device acked: nothing readable-later remains
