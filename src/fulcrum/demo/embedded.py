@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 from types import TracebackType
 
-import uvicorn
-
 from fulcrum.server.app import create_app
 from fulcrum.server.escrow import DEFAULT_POLICY, POLICY_FILE, EscrowPolicy
+from fulcrum.server.loopback import LiveServer
+from fulcrum.server.loopback import free_port as free_port
 from fulcrum.server.settings import ServerSettings
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class EmbeddedServer:
@@ -50,31 +41,21 @@ class EmbeddedServer:
         if policy_file.exists() and "log" not in roles:
             roles = (*roles, "log")
         self.settings = ServerSettings(data_dir=data_dir, db_url=db_url, roles=roles)
-        self.port = port or free_port()
         self.app = create_app(self.settings)
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fulcrum-server", daemon=True)
+        self._live = LiveServer(self.app, port)
+        self.port = self._live.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._live.url
 
     def start(self, timeout: float = 20.0) -> EmbeddedServer:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("embedded server did not start")
-            time.sleep(0.02)
+        self._live.start(timeout)
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._live.stop()
 
     def __enter__(self) -> EmbeddedServer:
         return self.start()
