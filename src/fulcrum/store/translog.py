@@ -13,7 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, func, select
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fulcrum.store.models import Base, BigId
@@ -130,10 +140,14 @@ class LogTables:
         tree = SqlTree(self._s)
         index = tree.size()
         leaf = leaf_hash(entry)
-        self._s.add(TranslogEntry(idx=index, entry=entry, leaf_hash=leaf))
-        for node in completed_subtrees(index, leaf, tree.stored):
-            self._s.add(TranslogSubtree(level=node.level, idx=node.index, hash=node.hash))
-        self._s.flush()
+        # plain INSERTs (no ORM unit of work): this is the hot path of every logged power
+        self._s.execute(insert(TranslogEntry).values(idx=index, entry=entry, leaf_hash=leaf))
+        nodes = [
+            {"level": n.level, "idx": n.index, "hash": n.hash}
+            for n in completed_subtrees(index, leaf, tree.stored)
+        ]
+        if nodes:
+            self._s.execute(insert(TranslogSubtree), nodes)
         return index
 
     def entries(self, start: int, end: int) -> list[bytes]:
