@@ -9,7 +9,6 @@ queue, and only once the threshold is passed; nothing is recorded about Nina's.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 from fulcrum.client.matching_layer import pin_trust
 from fulcrum.demo.runner import DemoWorld, demo_image
 from fulcrum.matching import SourceListing
+from fulcrum.matching.benign import add_caption, encode_jpeg, encode_png
 from fulcrum.matching.pdq import hash_pil
 from fulcrum.server.routes.custodian import custodian_state
 from fulcrum.store.matching import MatchLedger
@@ -46,33 +46,17 @@ def _bank_picture(seed: int, size: tuple[int, int] = (384, 320)) -> Image.Image:
     return img
 
 
-def _jpeg(img: Image.Image, quality: int = 85) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality)
-    return buf.getvalue()
-
-
-def _png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
-def _captioned(img: Image.Image) -> Image.Image:
-    out = img.copy()
-    draw = ImageDraw.Draw(out)
-    draw.rectangle((4, out.height - 18, 70, out.height - 4), fill=(255, 255, 255))
-    draw.text((6, out.height - 17), "lol", fill=(0, 0, 0))
-    return out
-
-
 Edit = tuple[str, Callable[[Image.Image], bytes], str]
 
 EDITS: list[Edit] = [
-    ("jpeg", lambda im: _jpeg(im, 60), ".jpg"),
-    ("resize", lambda im: _jpeg(im.resize((im.width // 2, im.height // 2))), ".jpg"),
-    ("brightness", lambda im: _jpeg(ImageEnhance.Brightness(im).enhance(1.2)), ".jpg"),
-    ("caption+border", lambda im: _png(ImageOps.expand(_captioned(im), 30, (250,) * 3)), ".png"),
+    ("jpeg", lambda im: encode_jpeg(im, 60), ".jpg"),
+    ("resize", lambda im: encode_jpeg(im.resize((im.width // 2, im.height // 2)), 85), ".jpg"),
+    ("brightness", lambda im: encode_jpeg(ImageEnhance.Brightness(im).enhance(1.2), 85), ".jpg"),
+    (
+        "caption+border",
+        lambda im: encode_png(ImageOps.expand(add_caption(im), 30, (250,) * 3)),
+        ".png",
+    ),
 ]
 
 

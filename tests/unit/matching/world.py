@@ -3,7 +3,6 @@ test bank, a custodian, signed manifest, trust roots and helpers to run the priv
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +23,9 @@ from fulcrum.matching import (
     finalize_image_vouchers,
     prepare_image_vouchers,
 )
+from fulcrum.matching.benign import add_caption as caption
+from fulcrum.matching.benign import encode_jpeg as jpeg
+from fulcrum.matching.benign import encode_png as png
 from fulcrum.matching.pdq import hash_pil
 
 NOW = 1_750_000_000
@@ -52,26 +54,6 @@ def generated(seed: int, size: tuple[int, int] = (384, 320)) -> Image.Image:
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
     return img
-
-
-def jpeg(img: Image.Image, quality: int = 90) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality)
-    return buf.getvalue()
-
-
-def png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
-def caption(img: Image.Image) -> Image.Image:
-    out = img.copy()
-    draw = ImageDraw.Draw(out)
-    draw.rectangle((4, out.height - 18, 70, out.height - 4), fill=(255, 255, 255))
-    draw.text((6, out.height - 17), "lol", fill=(0, 0, 0))
-    return out
 
 
 TRANSFORMS = {
