@@ -48,7 +48,7 @@ from fulcrum.client.transport import ApiError
 from fulcrum.e2ee.content import AttachmentKey
 from fulcrum.e2ee.payload import MessageHeader, RatchetPayload
 from fulcrum.encoding import EncodingError, b64d, b64e
-from fulcrum.escrow import EpochKeyBundle, EscrowContext, create_escrow_field, verify_escrow_field
+from fulcrum.escrow import EpochKeyBundle, EscrowContext, escrow_field_bytes, verify_escrow_field
 from fulcrum.escrow.errors import EscrowError
 from fulcrum.hazmat.ristretto import Point
 from fulcrum.wire.api import API_PREFIX, QueueItem
@@ -221,8 +221,7 @@ class EscrowSendLayer:
                 return
             raise EscrowUnavailable("no verified escrow epoch key; refusing to send")
         ctx = message_context(message.header, current)
-        field = create_escrow_field(message.k_m, ctx, _point(str(entry["group_key"])))
-        message.escrow = field.to_bytes()
+        message.escrow = escrow_field_bytes(message.k_m, ctx, _point(str(entry["group_key"])))
         message.layers[NAME] = {"epoch": current}
         message.extensions[NAME] = {"epoch": current, "client_ts": message.header.client_ts}
 

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 from fulcrum.escrow.context import EscrowContext
 from fulcrum.escrow.errors import EscrowFieldError
+from fulcrum.hazmat import ristretto_bytes as rb
 from fulcrum.hazmat.errors import CryptoError
-from fulcrum.hazmat.ristretto import Point, Scalar, base_mul, hash_to_scalar
+from fulcrum.hazmat.ristretto import Point, Scalar
 from fulcrum.hazmat.symmetric import (
     chacha20poly1305_open,
     chacha20poly1305_seal,
@@ -91,26 +92,37 @@ def derive_wrapping_key(shared: Point, R: Point, ctx_bytes: bytes) -> bytes:
     )
 
 
-def _proof_challenge(R: Point, A: Point, epoch_key: Point, ctx_bytes: bytes) -> Scalar:
-    return hash_to_scalar("escrow-pok", R.to_bytes(), A.to_bytes(), epoch_key.to_bytes(), ctx_bytes)
+def _field_bytes(k_m: bytes, ctx_bytes: bytes, y: bytes) -> bytes:
+    """The 144 field bytes for (K_m, ctx, Y_e): the construction in the module docstring.
+
+    Runs on raw encodings (``fulcrum.hazmat.ristretto_bytes``): three scalar multiplications, three
+    hashes to scalars, one HKDF and one AEAD per call, and nothing else.
+    """
+    r = rb.hash_to_scalar(b"escrow-r", k_m, ctx_bytes, y)
+    if rb.is_zero(r):  # probability 2^-252; never happens, but never emit R = identity
+        raise EscrowFieldError("degenerate escrow randomness")
+    big_r = rb.base_mul(r)
+    try:
+        shared = rb.mul(r, y)
+    except CryptoError as exc:
+        raise EscrowFieldError("the epoch key is not a valid group element") from exc
+    w = hkdf_sha256(shared, salt=KDF_SALT, info=big_r + ctx_bytes, length=CONTENT_KEY_BYTES)
+    wrapped = chacha20poly1305_seal(w, ZERO_NONCE, k_m, ctx_bytes)
+    k = rb.hash_to_scalar(b"escrow-k", r, ctx_bytes)
+    ch = rb.hash_to_scalar(b"escrow-pok", big_r, rb.base_mul(k), y, ctx_bytes)
+    return big_r + wrapped + ch + rb.mul_add(ch, r, k)
 
 
 def create_escrow_field(k_m: bytes, ctx: EscrowContext, epoch_key: Point) -> EscrowField:
     """The sender's escrow field for content key ``k_m`` under epoch key ``Y_e``."""
     _check_inputs(k_m, epoch_key)
-    ctx_bytes = ctx.to_bytes()
-    y = epoch_key.to_bytes()
-    r = hash_to_scalar("escrow-r", k_m, ctx_bytes, y)
-    if r.is_zero():  # probability 2^-252; never happens, but never emit R = identity
-        raise EscrowFieldError("degenerate escrow randomness")
-    R = base_mul(r)
-    shared = epoch_key.mul(r)
-    w = derive_wrapping_key(shared, R, ctx_bytes)
-    W = chacha20poly1305_seal(w, ZERO_NONCE, k_m, ctx_bytes)
-    k = hash_to_scalar("escrow-k", r.to_bytes(), ctx_bytes)
-    A = base_mul(k)
-    ch = _proof_challenge(R, A, epoch_key, ctx_bytes)
-    return EscrowField(R=R, W=W, ch=ch, s=k + ch * r)
+    return parse_escrow_field(_field_bytes(k_m, ctx.to_bytes(), epoch_key.to_bytes()))
+
+
+def escrow_field_bytes(k_m: bytes, ctx: EscrowContext, epoch_key: Point) -> bytes:
+    """``create_escrow_field(...).to_bytes()`` without building the parsed value (the send path)."""
+    _check_inputs(k_m, epoch_key)
+    return _field_bytes(k_m, ctx.to_bytes(), epoch_key.to_bytes())
 
 
 def verify_escrow_field(
@@ -118,13 +130,16 @@ def verify_escrow_field(
 ) -> bool:
     """Recipient check: the field is exactly what the sender should have produced.
 
-    Parses strictly first (a malformed field is rejected without touching K_m), then recomputes the
-    field from (K_m, ctx, Y_e) and compares all 144 bytes in constant time. The message must not be
+    Recomputes the field from (K_m, ctx, Y_e) and compares all 144 bytes in constant time. A field
+    of the wrong type or length is rejected before K_m is used; any other malformed field (a bad
+    point or scalar encoding) cannot equal the recomputed, well-formed one. The message must not be
     displayed when this returns False.
     """
+    if not isinstance(field_bytes, bytes | bytearray) or len(field_bytes) != FIELD_BYTES:
+        return False
     try:
-        parse_escrow_field(field_bytes)
-        expected = create_escrow_field(k_m, ctx, epoch_key).to_bytes()
+        _check_inputs(k_m, epoch_key)
+        expected = _field_bytes(k_m, ctx.to_bytes(), epoch_key.to_bytes())
     except EscrowFieldError:
         return False
     return constant_time_equal(expected, bytes(field_bytes))
@@ -134,17 +149,25 @@ def verify_escrow_proof(field: EscrowField | bytes, ctx: EscrowContext, epoch_ke
     """Trustee check: (ch, s) proves knowledge of log_G R, bound to ctx and Y_e.
 
     A field whose R was lifted from another message and presented under a different context fails
-    here, because ch commits to ctx.
+    here, because ch commits to ctx. Strict: a field of the wrong length, a non-canonical scalar, or
+    an R that is not a canonical non-identity point is rejected (the multiplication refuses an
+    invalid R, and an identity R gives an identity product, which it refuses too).
     """
+    data = field.to_bytes() if isinstance(field, EscrowField) else field
+    if not isinstance(data, bytes | bytearray) or len(data) != FIELD_BYTES:
+        return False
+    data = bytes(data)
+    big_r, ch, s = data[:32], data[80:112], data[112:]
+    if not (rb.is_canonical_scalar(ch) and rb.is_canonical_scalar(s)) or epoch_key.is_identity():
+        return False
     try:
-        parsed = field if isinstance(field, EscrowField) else parse_escrow_field(field)
-    except EscrowFieldError:
+        commitment = rb.sub(rb.base_mul(s), rb.mul(ch, big_r))
+    except CryptoError:
         return False
-    if epoch_key.is_identity():
-        return False
-    A = base_mul(parsed.s) - parsed.R.mul(parsed.ch)
-    expected = _proof_challenge(parsed.R, A, epoch_key, ctx.to_bytes())
-    return expected == parsed.ch
+    expected = rb.hash_to_scalar(
+        b"escrow-pok", big_r, commitment, epoch_key.to_bytes(), ctx.to_bytes()
+    )
+    return constant_time_equal(expected, ch)
 
 
 def open_escrow_field(field: EscrowField, shared: Point, ctx: EscrowContext) -> bytes:

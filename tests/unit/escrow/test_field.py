@@ -16,6 +16,7 @@ from fulcrum.escrow import (
     EscrowField,
     EscrowFieldError,
     create_escrow_field,
+    escrow_field_bytes,
     open_escrow_field,
     parse_escrow_field,
     verify_escrow_field,
@@ -38,6 +39,24 @@ FIELD_RAW = FIELD.to_bytes()
 def test_round_trip_and_size() -> None:
     assert len(FIELD_RAW) == FIELD_BYTES == 144
     assert parse_escrow_field(FIELD_RAW) == FIELD
+
+
+def test_send_path_bytes_equal_the_parsed_field() -> None:
+    assert escrow_field_bytes(K_M, CTX, Y) == FIELD_RAW
+    other = escrow_field_bytes(os.urandom(32), CTX, Y)
+    assert other != FIELD_RAW and verify_escrow_field(other, K_M, CTX, Y) is False
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [FIELD_RAW[:-1], FIELD_RAW + b"\x00", b"", "not bytes", None, bytes(FIELD_BYTES)],
+)
+def test_recipient_rejects_wrong_type_length_or_zeros(bad: object) -> None:
+    assert verify_escrow_field(bad, K_M, CTX, Y) is False  # type: ignore[arg-type]
+
+
+def test_recipient_accepts_bytearray_of_the_right_field() -> None:
+    assert verify_escrow_field(bytearray(FIELD_RAW), K_M, CTX, Y) is True  # type: ignore[arg-type]
     assert EscrowField.from_bytes(FIELD_RAW).to_bytes() == FIELD_RAW
     assert verify_escrow_field(FIELD_RAW, K_M, CTX, Y)
     assert verify_escrow_proof(FIELD_RAW, CTX, Y)
