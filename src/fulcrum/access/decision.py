@@ -17,7 +17,7 @@ from fulcrum.access.errors import AccessError, JudgeSignatureError
 from fulcrum.access.policy import Refusal, ScopePolicy
 from fulcrum.access.quota import AccessUsage
 from fulcrum.access.warrant import judge_keys_from_log, verify_warrant
-from fulcrum.encoding import b64e, canonical_json
+from fulcrum.encoding import EncodingError, b64d, b64e, canonical_json, parse_json_object
 from fulcrum.hazmat.symmetric import constant_time_equal, sha256
 from fulcrum.translog import LogEntry, TrusteeApproval, WarrantRegistered
 
@@ -45,6 +45,27 @@ class TrusteeDecision:
                 "decided_at": self.decided_at,
             }
         )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TrusteeDecision:
+        """Strict parse of ``to_bytes`` output (a remote trustee's signed decision)."""
+        try:
+            obj = parse_json_object(data)
+            if obj.get("domain") != DECISION_DOMAIN or not isinstance(obj["approved"], bool):
+                raise AccessError("not a trustee decision")
+            decision = cls(
+                warrant_id=str(obj["warrant_id"]),
+                trustee_id=str(obj["trustee_id"]),
+                warrant_digest=b64d(obj["warrant_digest"], length=32),
+                approved=obj["approved"],
+                reasons=tuple(Refusal(str(c), str(d)) for c, d in obj["reasons"]),
+                decided_at=int(obj["decided_at"]),
+            )
+        except (KeyError, TypeError, ValueError, EncodingError) as exc:
+            raise AccessError(f"malformed trustee decision: {exc}") from exc
+        if decision.to_bytes() != bytes(data):
+            raise AccessError("trustee decision is not in canonical form")
+        return decision
 
     @property
     def digest(self) -> bytes:

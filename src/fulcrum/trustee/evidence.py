@@ -80,7 +80,36 @@ class PlatformLog:
             raise EvidenceError(f"platform log answered {r.status_code} to {path}")
         return r
 
+    def snapshot(self) -> tuple[LogEntry, ...]:
+        """Every entry of the latest checkpointed tree, verified as ``fetch`` does."""
+        try:
+            with self._client() as http:
+                _, raw = self._verified_entries(http)
+        except httpx.HTTPError as exc:
+            raise EvidenceError(f"platform log unreachable: {type(exc).__name__}") from exc
+        try:
+            return tuple(parse_entry(e) for e in raw)
+        except LogEntryError as exc:
+            raise EvidenceError(f"malformed platform log entry: {exc}") from exc
+
     def _fetch(self, http: httpx.Client, leaf_index: int) -> LogView:
+        note, raw = self._verified_entries(http, leaf_index)
+        try:
+            size = len(raw)
+            proof_body = self._get(http, "/proof/inclusion", index=leaf_index, size=size).json()
+            proof = tuple(b64d(p) for p in proof_body["proof"])
+            entries = tuple(parse_entry(e) for e in raw)
+        except (KeyError, TypeError, ValueError, EncodingError, LogEntryError) as exc:
+            if isinstance(exc, EvidenceError):
+                raise
+            raise EvidenceError(f"malformed platform log answer: {exc}") from exc
+        logged = LoggedRequest(raw[leaf_index], leaf_index, proof, note)
+        return LogView(logged, entries)
+
+    def _verified_entries(
+        self, http: httpx.Client, leaf_index: int | None = None
+    ) -> tuple[bytes, list[bytes]]:
+        """The cosigned checkpoint note and every entry of its tree (root recomputed)."""
         note = self._get(http, "/checkpoint").content
         t = self.trust
         try:
@@ -88,7 +117,7 @@ class PlatformLog:
         except (TranslogError, NoteError, ValueError) as exc:
             raise EvidenceError(f"checkpoint does not verify under the pinned keys: {exc}") from exc
         size = cp.checkpoint.size
-        if not 0 <= leaf_index < size:
+        if leaf_index is not None and not 0 <= leaf_index < size:
             raise EvidenceError(f"entry {leaf_index} is not in the checkpointed tree of {size}")
         raw: list[bytes] = []
         try:
@@ -99,10 +128,7 @@ class PlatformLog:
                     raise EvidenceError("platform log returned a short or misplaced page")
                 raw.extend(got)
             raw = raw[:size]
-            proof_body = self._get(http, "/proof/inclusion", index=leaf_index, size=size).json()
-            proof = tuple(b64d(p) for p in proof_body["proof"])
-            entries = tuple(parse_entry(e) for e in raw)
-        except (KeyError, TypeError, ValueError, EncodingError, LogEntryError) as exc:
+        except (KeyError, TypeError, ValueError, EncodingError) as exc:
             if isinstance(exc, EvidenceError):
                 raise
             raise EvidenceError(f"malformed platform log answer: {exc}") from exc
@@ -111,5 +137,4 @@ class PlatformLog:
                 raise EvidenceError("the log's entries do not match the checkpoint's root")
         except ProofError as exc:
             raise EvidenceError(f"cannot recompute the log root: {exc}") from exc
-        logged = LoggedRequest(raw[leaf_index], leaf_index, proof, note)
-        return LogView(logged, entries)
+        return note, raw

@@ -1,4 +1,6 @@
-"""HTTP face of a stand-alone trustee: ``POST /partials`` answers one decryption request.
+"""HTTP face of a stand-alone trustee: ``POST /partials`` answers one decryption request;
+``POST /approvals`` decides on a warrant (``approval.py``); ``POST /dkg/{epoch}/{phase}`` takes
+part in an epoch's DKG (``dkg.py``); ``GET /key`` shows the public identity and box keys.
 
 Request (JSON, ``Authorization: Bearer <operator token>``)::
 
@@ -15,12 +17,15 @@ commitment and carry a valid signature by a judge key registered in the log. Ans
 Errors are ``{"code", "message"}``: 401 ``unauthorized``, 400 ``malformed``, 409
 ``request_refused`` (a check failed), 502 ``log_unverified`` (the log could not be read or does
 not verify under the pinned keys), 409 ``no_share`` (no share for the epoch, or it was destroyed).
+The DKG routes answer 409 ``dkg_refused`` (bad roster, session or phase) or ``dkg_failed`` (fewer
+than t dealers qualified); ``/approvals`` 400 ``malformed`` or 502 ``log_unverified``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +44,7 @@ from fulcrum.access import (
     verify_opening,
     verify_warrant,
 )
+from fulcrum.access.policy import ScopePolicy, default_policy
 from fulcrum.access.wire import (
     logged_from_json,
     opening_from_json,
@@ -46,11 +52,15 @@ from fulcrum.access.wire import (
     request_from_json,
 )
 from fulcrum.escrow import EscrowError
+from fulcrum.escrow.errors import DkgError
 from fulcrum.hazmat.ristretto import Point
 from fulcrum.server.escrow.keystore import TrusteeKeyStore
+from fulcrum.trustee.approval import ApprovalFailure, decide_remote
+from fulcrum.trustee.dkg import DkgRefused, TrusteeDkg
 from fulcrum.trustee.evidence import EvidenceError, PlatformLog
 
 PARTIALS_PATH = "/partials"
+APPROVALS_PATH = "/approvals"
 MAX_BODY = 4 * 1024 * 1024
 
 
@@ -110,44 +120,89 @@ def answer(
     }
 
 
+def run_dkg_phase(dkg: TrusteeDkg, epoch: int, phase: str, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dkg.handle(epoch, phase, body)
+    except DkgRefused as exc:
+        raise TrusteeFailure(409, "dkg_refused", str(exc)) from exc
+    except DkgError as exc:
+        raise TrusteeFailure(409, "dkg_failed", str(exc)) from exc
+
+
+def run_approval(
+    store: TrusteeKeyStore, log: PlatformLog, policy: ScopePolicy, body: dict[str, Any], now: int
+) -> dict[str, Any]:
+    try:
+        return decide_remote(store, log, policy, body, now)
+    except ApprovalFailure as exc:
+        status = 502 if exc.code == "log_unverified" else 400
+        raise TrusteeFailure(status, exc.code, str(exc)) from exc
+
+
 def create_trustee_app(
     store: TrusteeKeyStore,
     log: PlatformLog,
     token_sha256: str,
     *,
     clock: Callable[[], float] = time.time,
+    policy: ScopePolicy | None = None,
+    dkg: TrusteeDkg | None = None,
 ) -> FastAPI:
-    """The trustee's app: ``POST /partials`` (operator token) and ``GET /key`` (identity key)."""
+    """The trustee's app: ``POST /partials``, ``/approvals`` and ``/dkg/{epoch}/{phase}``
+    (operator token) and ``GET /key`` (public keys). ``policy`` is this trustee's scope policy
+    (default: ``default_policy()``); ``dkg`` its DKG sessions (``app.state.dkg``)."""
     app = FastAPI(title="Fulcrum trustee", openapi_url=None, docs_url=None, redoc_url=None)
     expected = token_sha256.lower().encode("ascii")
+    scope = policy if policy is not None else default_policy()
+    sessions = dkg if dkg is not None else TrusteeDkg(store)
+    app.state.dkg = sessions
 
     @app.get("/key")
     def key() -> JSONResponse:
-        from fulcrum.encoding import b64e
+        return JSONResponse({"trustee_id": store.name, **sessions.roster_entry().to_json()})
 
-        raw = store.identity().public_key().raw
-        return JSONResponse({"trustee_id": store.name, "identity_key": b64e(raw)})
-
-    @app.post(PARTIALS_PATH)
-    async def partials(request: Request) -> JSONResponse:
+    async def authorized_body(request: Request) -> dict[str, Any]:
         auth = request.headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         given = token_hash(token.strip()).encode("ascii")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given, expected):
-            return _fail(TrusteeFailure(401, "unauthorized", "missing or wrong operator token"))
+            raise TrusteeFailure(401, "unauthorized", "missing or wrong operator token")
         raw = await request.body()
         if len(raw) > MAX_BODY:
-            return _fail(TrusteeFailure(413, "too_large", "request body too large"))
+            raise TrusteeFailure(413, "too_large", "request body too large")
         try:
-            import json
-
             body = json.loads(raw)
             if not isinstance(body, dict):
                 raise ValueError("body must be a JSON object")
         except ValueError as exc:
-            return _fail(TrusteeFailure(400, "malformed", f"body is not JSON: {exc}"))
+            raise TrusteeFailure(400, "malformed", f"body is not JSON: {exc}") from exc
+        return body
+
+    @app.post(PARTIALS_PATH)
+    async def partials(request: Request) -> JSONResponse:
         try:
+            body = await authorized_body(request)
             out = await run_in_threadpool(answer, store, log, body, int(clock()))
+        except TrusteeFailure as exc:
+            return _fail(exc)
+        return JSONResponse(out)
+
+    @app.post(APPROVALS_PATH)
+    async def approvals(request: Request) -> JSONResponse:
+        try:
+            body = await authorized_body(request)
+            out = await run_in_threadpool(run_approval, store, log, scope, body, int(clock()))
+        except TrusteeFailure as exc:
+            return _fail(exc)
+        return JSONResponse(out)
+
+    @app.post("/dkg/{epoch}/{phase}")
+    async def dkg_phase(epoch: int, phase: str, request: Request) -> JSONResponse:
+        try:
+            body = await authorized_body(request)
+            if not 0 <= epoch < 2**53:
+                raise TrusteeFailure(400, "malformed", "epoch out of range")
+            out = await run_in_threadpool(run_dkg_phase, sessions, epoch, phase, body)
         except TrusteeFailure as exc:
             return _fail(exc)
         return JSONResponse(out)

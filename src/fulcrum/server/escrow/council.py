@@ -4,9 +4,11 @@ Every trustee has its own ``TrusteeKeyStore`` under ``<data_dir>/escrow/trustees
 public record of each epoch (bundle, trustee signatures and keys, log index) is kept in
 ``<data_dir>/escrow/epochs/<epoch>.json``; it holds no secret.
 
-This runs every trustee in one process, for the demo, tests and development. Separate-process
-trustees (each with its own host and DKG transport) are future work; the state machines in
-``fulcrum.escrow.dkg`` already allow it.
+By default every trustee runs in this process (demo, tests, development). With a
+``DkgCoordinator`` (every trustee of the policy runs ``fulcrum trustee serve`` on its own host; see
+``coordinator.py``) the DKG runs in the trustees' processes instead: this process only relays
+their signed messages and sealed shares, keeps no share, and logs the bundle they signed with the
+same ``EpochKey`` entry and epoch record.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from fulcrum.escrow import (
 )
 from fulcrum.escrow.errors import DkgError
 from fulcrum.hazmat.symmetric import sha256
+from fulcrum.server.escrow.coordinator import DkgCoordinator, RemoteDkgOutcome
 from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.server.escrow.policy import EscrowPolicy
 from fulcrum.server.translog import TransparencyLog
@@ -94,20 +97,38 @@ class TrusteeCouncil:
         root: Path,
         log: TransparencyLog,
         clock: Callable[[], float] = time.time,
+        coordinator: DkgCoordinator | None = None,
     ) -> None:
         self.policy = policy
         self.root = root
         self.log = log
         self.clock = clock
+        self.coordinator = coordinator
+        self.last_dkg: RemoteDkgOutcome | None = None  # the remote DKG's public outcome
         self.stores = [TrusteeKeyStore(root / "trustees" / n, n) for n in policy.trustees]
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"TrusteeCouncil(n={self.policy.n}, t={self.policy.t})"
+        where = "remote" if self.coordinator else "in-process"
+        return f"TrusteeCouncil(n={self.policy.n}, t={self.policy.t}, {where})"
+
+    @property
+    def remote(self) -> bool:
+        return self.coordinator is not None
 
     def init(self) -> list[bytes]:
-        """Create every trustee's identity key (idempotent); return the public keys."""
+        """Create every in-process trustee's identity key (idempotent); return the public keys.
+        Remote trustees keep their keys on their own hosts: their pinned keys are returned."""
+        if self.coordinator is not None:
+            pinned = self.coordinator.roster.load()
+            return [pinned[n].identity_key for n in self.policy.trustees if n in pinned]
         return [s.identity().public_key().raw for s in self.stores]
+
+    def identity_keys(self) -> dict[str, bytes]:
+        """Each trustee's public identity key by name (pinned roster, or the local stores)."""
+        if self.coordinator is not None:
+            return {n: e.identity_key for n, e in self.coordinator.roster.load().items()}
+        return {s.name: s.identity().public_key().raw for s in self.stores}
 
     def _record_path(self, epoch: int) -> Path:
         return self.root / "epochs" / f"{epoch}.json"
@@ -134,6 +155,8 @@ class TrusteeCouncil:
         return self.ensure_epoch(self.policy.epoch_at(self.clock()))
 
     def _run_dkg(self, epoch: int) -> EpochRecord:
+        if self.coordinator is not None:
+            return self._log_record(epoch, *self._run_remote_dkg(epoch))
         results = run_dkg(self.policy.n, self.policy.t, epoch)
         if len({r.transcript_hash for r in results}) != 1:
             raise DkgError("trustees disagree on the DKG transcript")
@@ -143,8 +166,25 @@ class TrusteeCouncil:
         for store, result in zip(self.stores, results, strict=True):
             store.save_share(result.share)
             signatures.append(sign_epoch_key_bundle(bundle, result.share.index, store.identity()))
-        names = self.policy.trustees
         keys = tuple(s.identity().public_key().raw for s in self.stores)
+        return self._log_record(epoch, bundle, tuple(signatures), keys)
+
+    def _run_remote_dkg(
+        self, epoch: int
+    ) -> tuple[EpochKeyBundle, tuple[EpochKeySignature, ...], tuple[bytes, ...]]:
+        assert self.coordinator is not None
+        outcome = self.coordinator.run(epoch, *self.policy.window_ms(epoch))
+        self.last_dkg = outcome
+        return outcome.bundle, outcome.signatures, outcome.trustee_keys
+
+    def _log_record(
+        self,
+        epoch: int,
+        bundle: EpochKeyBundle,
+        signatures: tuple[EpochKeySignature, ...],
+        keys: tuple[bytes, ...],
+    ) -> EpochRecord:
+        names = self.policy.trustees
         draft = EpochRecord(bundle, tuple(signatures), names, keys, 0)
         index = self.log.append(epoch_key_entry(draft, int(self.clock())))
         record = EpochRecord(bundle, tuple(signatures), names, keys, index)

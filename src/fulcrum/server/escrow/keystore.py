@@ -1,7 +1,9 @@
 """Per-trustee key stores: one directory per trustee, outside the main database.
 
-``<root>/<trustee>/identity.key`` holds the trustee's Ed25519 signing key (base64url seed) and
-``shares/<epoch>.share`` its share of each epoch key. Files are created 0600 in 0700 directories.
+``<root>/<trustee>/identity.key`` holds the trustee's Ed25519 signing key (base64url seed),
+``box.key`` its X25519 key that DKG shares are sealed to when the trustees run as separate
+processes, and ``shares/<epoch>.share`` its share of each epoch key. Files are created 0600 in
+0700 directories.
 ``destroy`` overwrites the share file with zeros, syncs, unlinks it and leaves a
 ``destroyed/<epoch>`` marker, so the epoch can never be loaded or re-imported. Nothing here logs or
 prints a secret; reprs show the trustee name only.
@@ -16,6 +18,7 @@ from pathlib import Path
 from fulcrum.encoding import b64d, b64e
 from fulcrum.escrow import ShareDestroyedError, TrusteeShare
 from fulcrum.escrow.errors import EscrowError
+from fulcrum.hazmat.box import BoxSecretKey
 from fulcrum.hazmat.ristretto import Point, Scalar
 from fulcrum.hazmat.signing import SigningKey
 
@@ -44,6 +47,13 @@ class TrusteeKeyStore:
         if not path.exists():
             _write_secret(path, b64e(SigningKey.generate().seed).encode())
         return SigningKey(b64d(path.read_text().strip(), length=32))
+
+    def box_key(self) -> BoxSecretKey:
+        """The X25519 key other trustees seal this trustee's DKG shares to (made on first use)."""
+        path = self.directory / "box.key"
+        if not path.exists():
+            _write_secret(path, b64e(BoxSecretKey.generate().raw).encode())
+        return BoxSecretKey(b64d(path.read_text().strip(), length=32))
 
     def _share_path(self, epoch: int) -> Path:
         return self.directory / "shares" / f"{epoch}.share"
