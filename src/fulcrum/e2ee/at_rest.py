@@ -1,13 +1,26 @@
-"""Device state at rest: sealed under a key derived from the device passphrase (scrypt).
+"""Device state at rest: a random data key wrapped under a passphrase-derived key (scrypt).
 
-Blob layout: b"FLCS1" || salt(16) || log2(N)(1) || nonce(12) || AES-256-GCM(key, state, aad).
-The key is never stored; a wrong passphrase or any modified byte fails to open.
+Key file (``store.key``)::
+
+    b"FLCK1" || salt(16) || log2(N)(1) || store_id(16) || nonce(12) || AES-256-GCM(kek, dk, aad)
+
+with ``dk`` the data key, ``kek = scrypt(passphrase, salt, N)`` and ``aad`` the 38 header bytes
+before the nonce. The data key seals each record of the append-only store individually
+(``seal_record``): a fresh nonce per record and associated data binding the store id, the log
+file's id, the record's sequence number and its kind, so records cannot be reordered, swapped
+between stores or log files, or replayed at another position. A passphrase change re-wraps the
+data key only.
+
+The whole-state format of earlier versions (``state.fulcrum``:
+b"FLCS1" || salt(16) || log2(N)(1) || nonce(12) || AES-256-GCM(kek, state, header)) is still read,
+so an existing home can be converted once. Nothing here does I/O.
 Vodozemac pickles inside the state use ``pickle_key(key)``, a separate HKDF-derived key.
 """
 
 from __future__ import annotations
 
 from fulcrum.e2ee.errors import DecryptionFailed
+from fulcrum.encoding import domain_message
 from fulcrum.hazmat import CryptoError
 from fulcrum.hazmat.symmetric import (
     aes256gcm_open,
@@ -18,8 +31,18 @@ from fulcrum.hazmat.symmetric import (
 )
 
 MAGIC = b"FLCS1"
+KEY_MAGIC = b"FLCK1"
 DEFAULT_LOG2_N = 15
+ID_BYTES = 16
+NONCE_BYTES = 12
+TAG_BYTES = 16
 _HEADER = len(MAGIC) + 16 + 1
+_KEY_HEADER = len(KEY_MAGIC) + 16 + 1 + ID_BYTES
+_RECORD_LABEL = "fulcrum-store-record-v1"
+
+
+class WrongPassphrase(DecryptionFailed):
+    """The passphrase does not open this device's key (or the key file was modified)."""
 
 
 def storage_key(passphrase: str, salt: bytes, log2_n: int) -> bytes:
@@ -32,6 +55,76 @@ def pickle_key(key: bytes) -> bytes:
 
 def new_salt() -> bytes:
     return random_bytes(16)
+
+
+def new_data_key() -> bytes:
+    return random_bytes(32)
+
+
+def new_store_id() -> bytes:
+    return random_bytes(ID_BYTES)
+
+
+# --- wrapped data key -----------------------------------------------------------------------
+
+
+def wrap_data_key(kek: bytes, salt: bytes, log2_n: int, store_id: bytes, data_key: bytes) -> bytes:
+    """The key file's bytes: the data key sealed under the passphrase-derived ``kek``."""
+    if len(salt) != 16 or len(store_id) != ID_BYTES or not 1 <= log2_n <= 30:
+        raise ValueError("bad key file parameters")
+    header = KEY_MAGIC + salt + bytes([log2_n]) + store_id
+    nonce = random_bytes(NONCE_BYTES)
+    return header + nonce + aes256gcm_seal(kek, nonce, data_key, header)
+
+
+def read_key_header(blob: bytes) -> tuple[bytes, int, bytes]:
+    """Salt, scrypt cost (log2 N) and store id of a key file (all public)."""
+    if len(blob) != _KEY_HEADER + NONCE_BYTES + 32 + TAG_BYTES or not blob.startswith(KEY_MAGIC):
+        raise DecryptionFailed("not a Fulcrum device key file")
+    at = len(KEY_MAGIC)
+    return blob[at : at + 16], blob[at + 16], blob[at + 17 : _KEY_HEADER]
+
+
+def unwrap_data_key(kek: bytes, blob: bytes) -> bytes:
+    read_key_header(blob)
+    header, nonce = blob[:_KEY_HEADER], blob[_KEY_HEADER : _KEY_HEADER + NONCE_BYTES]
+    try:
+        return aes256gcm_open(kek, nonce, blob[_KEY_HEADER + NONCE_BYTES :], header)
+    except CryptoError as exc:
+        raise WrongPassphrase("wrong passphrase or damaged key file") from exc
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def record_aad(store_id: bytes, log_id: bytes, seq: int, kind: int) -> bytes:
+    return domain_message(
+        _RECORD_LABEL, store_id, log_id, seq.to_bytes(8, "big"), kind.to_bytes(1, "big")
+    )
+
+
+def seal_record(
+    data_key: bytes, store_id: bytes, log_id: bytes, seq: int, kind: int, plaintext: bytes
+) -> bytes:
+    """``nonce || AES-256-GCM(data_key, plaintext, aad(store, log, seq, kind))``."""
+    nonce = random_bytes(NONCE_BYTES)
+    aad = record_aad(store_id, log_id, seq, kind)
+    return nonce + aes256gcm_seal(data_key, nonce, plaintext, aad)
+
+
+def open_record(
+    data_key: bytes, store_id: bytes, log_id: bytes, seq: int, kind: int, sealed: bytes
+) -> bytes:
+    if len(sealed) < NONCE_BYTES + TAG_BYTES:
+        raise DecryptionFailed("record too short")
+    aad = record_aad(store_id, log_id, seq, kind)
+    try:
+        return aes256gcm_open(data_key, sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+    except CryptoError as exc:
+        raise DecryptionFailed("record does not authenticate") from exc
+
+
+# --- the earlier whole-state format (read for migration; written by tests and the bench) ----
 
 
 def seal_state(key: bytes, salt: bytes, log2_n: int, state: bytes) -> bytes:
@@ -53,4 +146,4 @@ def open_state(key: bytes, blob: bytes) -> bytes:
     try:
         return aes256gcm_open(key, nonce, body, header)
     except CryptoError as exc:
-        raise DecryptionFailed("wrong passphrase or damaged state") from exc
+        raise WrongPassphrase("wrong passphrase or damaged state") from exc

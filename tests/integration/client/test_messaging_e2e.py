@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fulcrum.client.core import Applied, ReceivedMessage, Rejected
+from fulcrum.client.home import KEY_FILE, LOG_FILE
 from fulcrum.client.sdk import FulcrumClient
 from fulcrum.client.transport import ApiError
 from fulcrum.e2ee import DecryptionFailed
@@ -158,8 +159,8 @@ async def test_no_plaintext_in_database_or_logs(
         if file.is_file():
             blobs += file.read_bytes()
     for home in world.root.iterdir():
-        for file in home.rglob("state.fulcrum"):
-            blobs += file.read_bytes()
+        for name in (KEY_FILE, LOG_FILE):  # the device store (files/ holds the saved attachment)
+            blobs += (home / name).read_bytes()
     assert blobs  # the scan saw the database
     assert MARKER.encode() not in blobs
     assert MARKER not in caplog.text
