@@ -4,6 +4,15 @@ Later layers plug in here without touching the relay routes: franking tags (``af
 metadata rules for minor protection and voucher processing (``before_accept``), warrant retention
 (``after_accept``), safety notices (``DeliveryHook``). Hooks run inside the send transaction, in
 order, on a worker thread; a refusal rolls everything back.
+
+Batches (``POST /v1/messages:batch``) first try the batch-native path: every hook sees the whole
+batch at once through ``before_accept_all``/``after_accept_all``, which call a hook's optional
+``before_accept_batch``/``after_accept_batch`` (set-based reads, one look-up per batch) or else
+loop over the per-envelope methods. On that path ``after_accept`` runs before the rows are
+written (in the same transaction). Any refusal there, or a hook raising ``BatchFallback``, makes
+the relay roll the batch back and replay it envelope by envelope, each in its own savepoint, so
+that per-envelope decisions and typed errors are exactly those of ``POST /v1/messages``. A hook's
+batch form must therefore have no effect outside the transaction before it refuses.
 """
 
 from __future__ import annotations
@@ -26,6 +35,11 @@ class SendRefused(Exception):
         self.code = code
         self.message = message
         self.status = status
+
+
+class BatchFallback(Exception):
+    """Raised by a hook's batch form: this batch must run envelope by envelope (for example
+    because the hook has effects outside the database that a replay would repeat)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,39 @@ class SendHook(Protocol):
     def after_accept(self, ctx: SendContext, receipt: SendReceipt) -> SendReceipt:
         """Runs after the rows are written, before commit; may return an amended receipt
         (e.g. with a franking tag, which the relay then stores and delivers)."""
+
+
+class BatchSendHook(SendHook, Protocol):
+    """A ``SendHook`` with a set-based form for batches (all contexts share one sender and one
+    transaction; the per-envelope methods stay the reference for single sends and replays)."""
+
+    def before_accept_batch(self, ctxs: Sequence[SendContext]) -> None:
+        """``before_accept`` for every context, in order; raise to refuse (the batch replays)."""
+
+    def after_accept_batch(
+        self, ctxs: Sequence[SendContext], receipts: Sequence[SendReceipt]
+    ) -> list[SendReceipt]:
+        """``after_accept`` for every context, in order; returns the receipts."""
+
+
+def before_accept_all(hook: SendHook, ctxs: Sequence[SendContext]) -> None:
+    """Run ``hook`` over a batch: its batch form if it has one, else envelope by envelope."""
+    batch = getattr(hook, "before_accept_batch", None)
+    if batch is not None:
+        batch(ctxs)
+        return
+    for ctx in ctxs:
+        hook.before_accept(ctx)
+
+
+def after_accept_all(
+    hook: SendHook, ctxs: Sequence[SendContext], receipts: Sequence[SendReceipt]
+) -> list[SendReceipt]:
+    batch = getattr(hook, "after_accept_batch", None)
+    if batch is not None:
+        out: list[SendReceipt] = batch(ctxs, receipts)
+        return out
+    return [hook.after_accept(c, r) for c, r in zip(ctxs, receipts, strict=True)]
 
 
 class DeliveryHook(Protocol):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -71,11 +71,43 @@ def _dm_accounts(conv: str, sender: str) -> tuple[str, str]:
     return a, b
 
 
-def _group(session: Session, envelope: EnvelopeIn, sender: DeviceRecord) -> GroupRecord:
+@dataclass
+class DirectoryView:
+    """The relay's directory as the send path reads it: devices of accounts and groups.
+
+    Answers are memoised for the life of one send transaction (devices and groups do not change
+    on the send path); ``prefetch`` reads the devices of many accounts in one SELECT, which is how
+    a batch plans all of its envelopes with one query."""
+
+    session: Session
+    _devices: dict[str, list[DeviceRecord]] = field(default_factory=dict)
+    _groups: dict[str, GroupRecord | None] = field(default_factory=dict)
+
+    def prefetch(self, accounts: Sequence[str]) -> None:
+        wanted = sorted({a for a in accounts if a not in self._devices})
+        if not wanted:
+            return
+        for name in wanted:
+            self._devices[name] = []
+        for device in AccountDirectory(self.session).devices_of(wanted):
+            self._devices[device.account].append(device)
+
+    def devices_of(self, accounts: Sequence[str]) -> list[DeviceRecord]:
+        """Devices of ``accounts``, ordered by account then device id."""
+        self.prefetch(accounts)
+        return [d for a in sorted(set(accounts)) for d in self._devices[a]]
+
+    def group(self, group_id: str) -> GroupRecord | None:
+        if group_id not in self._groups:
+            self._groups[group_id] = GroupDirectory(self.session).get(group_id)
+        return self._groups[group_id]
+
+
+def _group(directory: DirectoryView, envelope: EnvelopeIn, sender: DeviceRecord) -> GroupRecord:
     group_id = envelope.conv.removeprefix("group:")
     if envelope.group is not None and envelope.group.group_id != group_id:
         raise invalid("group.group_id does not match conv")
-    group = GroupDirectory(session).get(group_id)
+    group = directory.group(group_id)
     if group is None or sender.account not in group.members:
         raise not_found("no such group")  # non-members cannot probe for groups
     if envelope.group is not None and envelope.group.membership_epoch != group.membership_epoch:
@@ -86,11 +118,14 @@ def _group(session: Session, envelope: EnvelopeIn, sender: DeviceRecord) -> Grou
 
 
 def _direct_deliveries(
-    session: Session, envelope: EnvelopeIn, sender: DeviceRecord, accounts: tuple[str, ...]
+    directory: DirectoryView,
+    envelope: EnvelopeIn,
+    sender: DeviceRecord,
+    accounts: tuple[str, ...],
 ) -> list[Delivery]:
     if not envelope.recipients:
         raise invalid("recipients: at least one recipient device is required")
-    known = {(d.account, d.id) for d in AccountDirectory(session).devices_of(list(accounts))}
+    known = {(d.account, d.id) for d in directory.devices_of(list(accounts))}
     seen: set[tuple[str, str]] = set()
     out: list[Delivery] = []
     for rc in envelope.recipients:
@@ -106,10 +141,19 @@ def _direct_deliveries(
     return out
 
 
+def dm_accounts(conv: str) -> tuple[str, ...]:
+    """The accounts a ``dm:`` conversation names (unchecked: for prefetching only)."""
+    return tuple(conv.removeprefix("dm:").split(":")) if conv.startswith("dm:") else ()
+
+
 def plan(
-    session: Session, envelope: EnvelopeIn, sender: DeviceRecord
+    session: Session,
+    envelope: EnvelopeIn,
+    sender: DeviceRecord,
+    directory: DirectoryView | None = None,
 ) -> tuple[list[Delivery], GroupRecord | None, list[str]]:
     """Check the envelope against the directory; return deliveries, group, recipient labels."""
+    directory = directory or DirectoryView(session)
     if envelope.kind == "control" and (
         envelope.body or envelope.group_ratchet or envelope.attachments
     ):
@@ -117,7 +161,7 @@ def plan(
     is_group = envelope.conv.startswith("group:")
     group: GroupRecord | None = None
     if is_group:
-        group = _group(session, envelope, sender)
+        group = _group(directory, envelope, sender)
         if envelope.kind == "message":
             if envelope.group is None:
                 raise invalid("group: a group message names the membership epoch")
@@ -125,15 +169,15 @@ def plan(
                 raise invalid("group_ratchet: a group message carries the Megolm ciphertext")
             if envelope.recipients:
                 raise invalid("recipients: group messages go to every member device")
-            devices = AccountDirectory(session).devices_of(list(group.members))
+            devices = directory.devices_of(list(group.members))
             deliveries = [Delivery(d.id) for d in devices if d.id != sender.id]
             return deliveries, group, []
-        deliveries = _direct_deliveries(session, envelope, sender, group.members)
+        deliveries = _direct_deliveries(directory, envelope, sender, group.members)
     else:
         if envelope.group is not None or envelope.group_ratchet is not None:
             raise invalid("group fields are only for group conversations")
         deliveries = _direct_deliveries(
-            session, envelope, sender, _dm_accounts(envelope.conv, sender.account)
+            directory, envelope, sender, _dm_accounts(envelope.conv, sender.account)
         )
     labels = sorted(f"{r.account}/{r.device_id}" for r in envelope.recipients)
     return deliveries, group, labels
@@ -177,26 +221,32 @@ def _receipt_for(previous: Any, digest: str) -> SendReceipt:
     )
 
 
-def accept_envelope(
+@dataclass(frozen=True)
+class Prepared:
+    """One envelope checked against the directory, before any hook has run or row is written."""
+
+    ctx: SendContext
+    deliveries: list[Delivery]
+    body: bytes
+    digest: str
+
+
+def prepare(
     session: Session,
     envelope: EnvelopeIn,
     sender: DeviceRecord,
-    hooks: HookChain,
-    now_ms: Callable[[], int],
-) -> Accepted:
-    """Validate, store and enqueue one envelope (idempotent on sender account + msg_id)."""
-    digest = content_hash(envelope)
-    messages = MessageStore(session)
-    previous = messages.find(sender.account, envelope.msg_id)
-    if previous is not None:
-        return Accepted(_receipt_for(previous, digest), ())
-    deliveries, group, labels = plan(session, envelope, sender)
+    digest: str,
+    server_ts: int,
+    directory: DirectoryView | None = None,
+) -> Prepared:
+    """Plan the deliveries, check the attachments, build the server's env (typed 4xx on bad
+    input; nothing is written)."""
+    deliveries, group, labels = plan(session, envelope, sender, directory)
     attachments = AttachmentStore(session)
     for att in envelope.attachments:
         if attachments.readable_by(att, sender.account) is None:
             raise not_found(f"attachment {att} not found")
     body = _bytes(envelope.body, "body") or b""
-    server_ts = now_ms()
     env = server_env(envelope, sender, server_ts, body, group, labels)
     ctx = SendContext(
         sender=sender,
@@ -207,32 +257,58 @@ def accept_envelope(
         group=group,
         session=session,
     )
-    try:
-        for hook in hooks.send:
-            hook.before_accept(ctx)
-    except SendRefused as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from exc
-    record = NewMessage(
+    return Prepared(ctx, deliveries, body, digest)
+
+
+def new_message(prepared: Prepared, franking: FrankingTag | None = None) -> NewMessage:
+    """The message row of a prepared envelope (after its ``before_accept`` hooks)."""
+    ctx, envelope, group = prepared.ctx, prepared.ctx.envelope, prepared.ctx.group
+    return NewMessage(
         msg_id=envelope.msg_id,
-        sender_account=sender.account,
-        sender_device=sender.id,
+        sender_account=ctx.sender.account,
+        sender_device=ctx.sender.id,
         conv=envelope.conv,
         kind=envelope.kind,
         content_type=envelope.content_type,
-        body=body,
+        body=prepared.body,
         commitment=_bytes(envelope.commitment, "commitment"),
         escrow=_bytes(envelope.escrow, "escrow"),
         group_id=group.id if group is not None else None,
         membership_epoch=group.membership_epoch if group is not None else None,
         group_ratchet=_bytes(envelope.group_ratchet, "group_ratchet"),
         extensions=dict(envelope.extensions),
-        server_ts=server_ts,
-        content_hash=digest,
-        env=env,
+        server_ts=ctx.server_ts,
+        content_hash=prepared.digest,
+        env=ctx.env,
         attachments=tuple(envelope.attachments),
+        franking_kid=None if franking is None else franking.kid,
+        franking_tag=None if franking is None else b64d(franking.tag),
     )
-    message_pk, pushes = messages.accept(record, deliveries)
-    receipt = SendReceipt(msg_id=envelope.msg_id, server_ts=server_ts)
+
+
+def accept_envelope(
+    session: Session,
+    envelope: EnvelopeIn,
+    sender: DeviceRecord,
+    hooks: HookChain,
+    now_ms: Callable[[], int],
+    directory: DirectoryView | None = None,
+) -> Accepted:
+    """Validate, store and enqueue one envelope (idempotent on sender account + msg_id)."""
+    digest = content_hash(envelope)
+    messages = MessageStore(session)
+    previous = messages.find(sender.account, envelope.msg_id)
+    if previous is not None:
+        return Accepted(_receipt_for(previous, digest), ())
+    prepared = prepare(session, envelope, sender, digest, now_ms(), directory)
+    ctx = prepared.ctx
+    try:
+        for hook in hooks.send:
+            hook.before_accept(ctx)
+    except SendRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+    message_pk, pushes = messages.accept(new_message(prepared), prepared.deliveries)
+    receipt = SendReceipt(msg_id=envelope.msg_id, server_ts=ctx.server_ts)
     try:
         for hook in hooks.send:
             receipt = hook.after_accept(ctx, receipt)
@@ -253,10 +329,11 @@ def accept_batch(
     """``accept_envelope`` for each envelope, in order, each in its own savepoint: a refused
     envelope (its ``ApiError`` is returned in its place) rolls back only its own rows."""
     out: list[Accepted | ApiError] = []
+    directory = DirectoryView(session)  # devices and groups do not change on the send path
     for envelope in envelopes:
         try:
             with session.begin_nested():
-                out.append(accept_envelope(session, envelope, sender, hooks, now_ms))
+                out.append(accept_envelope(session, envelope, sender, hooks, now_ms, directory))
         except ApiError as exc:
             out.append(exc)
         except IntegrityError as exc:  # lost a race against a concurrent send of this msg_id

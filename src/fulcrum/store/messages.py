@@ -57,6 +57,7 @@ _FIND = select(
     MESSAGES.c.franking_tag,
 )
 _INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
+_INSERT_MESSAGES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
 _INSERT_QUEUE = insert(QUEUE).returning(
     QUEUE.c.device_id, QUEUE.c.seq, sort_by_parameter_order=True
 )
@@ -72,6 +73,54 @@ class MessageStore:
             _FIND.where(MESSAGES.c.sender_account == sender_account, MESSAGES.c.msg_id == msg_id)
         ).first()
         return None if row is None else AcceptedMessage(*row)
+
+    def find_many(self, sender_account: str, msg_ids: Sequence[str]) -> dict[str, AcceptedMessage]:
+        """``find`` for many message ids of one sender, in one SELECT."""
+        if not msg_ids:
+            return {}
+        rows = self.session.execute(
+            _FIND.where(
+                MESSAGES.c.sender_account == sender_account, MESSAGES.c.msg_id.in_(set(msg_ids))
+            )
+        )
+        return {str(r[0]): AcceptedMessage(*r) for r in rows}
+
+    def accept_many(
+        self, accepted: Sequence[tuple[NewMessage, Sequence[Delivery]]]
+    ) -> list[list[tuple[str, int]]]:
+        """``accept`` for many messages: one multi-row INSERT for the messages, one for their
+        attachment links and one for all their queue rows. Returns, per message in order, the
+        ``(device_id, seq)`` of its queue rows."""
+        if not accepted:
+            return []
+        result = self.session.execute(_INSERT_MESSAGES, [_message_row(m) for m, _ in accepted])
+        pks = [int(pk) for pk in result.scalars()]
+        links = [
+            {"message_id": pk, "attachment_id": a, "position": i}
+            for pk, (m, _) in zip(pks, accepted, strict=True)
+            for i, a in enumerate(m.attachments)
+        ]
+        if links:
+            self.session.execute(insert(LINKS), links)
+        rows = [
+            {
+                "device_id": d.device_id,
+                "message_id": pk,
+                "ratchet_type": d.ratchet_type,
+                "ratchet_body": d.ratchet_body,
+                "acked": False,
+            }
+            for pk, (_, deliveries) in zip(pks, accepted, strict=True)
+            for d in deliveries
+        ]
+        out: list[list[tuple[str, int]]] = [[] for _ in accepted]
+        if not rows:
+            return out
+        owner = [i for i, (_, deliveries) in enumerate(accepted) for _d in deliveries]
+        queued = self.session.execute(_INSERT_QUEUE, rows)
+        for i, (dev, seq) in zip(owner, queued, strict=True):
+            out[i].append((str(dev), int(seq)))
+        return out
 
     def accept(
         self, message: NewMessage, deliveries: Sequence[Delivery]

@@ -3,6 +3,7 @@ server's envelope, and tag (commitment, env) under the current monthly key."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +52,27 @@ class FrankingHook:
     clock: Clock
 
     def before_accept(self, ctx: SendContext) -> None:
-        suspended = ctx.session.execute(  # one column, no ORM object: this runs on every send
-            select(Account.suspended).where(Account.name == ctx.sender.account)
+        self._refuse_suspended(ctx.session, ctx.sender.account)
+        self._bind(ctx)
+
+    def before_accept_batch(self, ctxs: Sequence[SendContext]) -> None:
+        """The suspension check once per sender of the batch, then each envelope in order."""
+        if not ctxs:
+            return
+        for account in sorted({c.sender.account for c in ctxs}):
+            self._refuse_suspended(ctxs[0].session, account)
+        for ctx in ctxs:
+            self._bind(ctx)
+
+    @staticmethod
+    def _refuse_suspended(session: Session, account: str) -> None:
+        suspended = session.execute(  # one column, no ORM object: this runs on every send
+            select(Account.suspended).where(Account.name == account)
         ).scalar_one_or_none()
         if suspended is None or suspended:
             raise SendRefused("account_suspended", "account suspended", 403)
+
+    def _bind(self, ctx: SendContext) -> None:
         if ctx.envelope.kind != "message":
             return
         try:
@@ -73,11 +90,23 @@ class FrankingHook:
             )
 
     def after_accept(self, ctx: SendContext, receipt: SendReceipt) -> SendReceipt:
-        if ctx.envelope.kind != "message":
-            return receipt
-        env = ServerEnvelope.from_json(ctx.env[FRANKING_ENV_KEY])
-        commitment = b64d(ctx.envelope.commitment or "", length=COMMITMENT_BYTES)
+        return self.after_accept_batch([ctx], [receipt])[0]
+
+    def after_accept_batch(
+        self, ctxs: Sequence[SendContext], receipts: Sequence[SendReceipt]
+    ) -> list[SendReceipt]:
+        """Tag every message of the batch (the keyring is looked up once, at one ``now``)."""
+        out = list(receipts)
+        tagged = [i for i, c in enumerate(ctxs) if c.envelope.kind == "message"]
+        if not tagged:
+            return out
         now = self.clock()
-        keyring = self.vault.keyring(ctx.session, now)
-        kid, value = tag(keyring, commitment, env, now)
-        return receipt.model_copy(update={"franking": FrankingTag(kid=kid, tag=b64e(value))})
+        keyring = self.vault.keyring(ctxs[0].session, now)
+        for i in tagged:
+            ctx = ctxs[i]
+            env = ServerEnvelope.from_json(ctx.env[FRANKING_ENV_KEY])
+            commitment = b64d(ctx.envelope.commitment or "", length=COMMITMENT_BYTES)
+            kid, value = tag(keyring, commitment, env, now)
+            franking = FrankingTag(kid=kid, tag=b64e(value))
+            out[i] = out[i].model_copy(update={"franking": franking})
+        return out

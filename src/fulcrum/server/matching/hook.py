@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from fulcrum.encoding import EncodingError, b64d
 from fulcrum.matching import ThresholdReached
 from fulcrum.matching.errors import MatchingError, VoucherFloodError, VoucherFormatError
-from fulcrum.server.hooks import SendContext, SendRefused
+from fulcrum.server.hooks import BatchFallback, SendContext, SendRefused
 from fulcrum.server.matching.link import CustodianUnavailable
 from fulcrum.server.matching.service import PlatformMatching
 from fulcrum.store.matching import MatchLedger
@@ -83,8 +84,19 @@ class VoucherHook:
                 release(ctx.session, result, now)
                 self.matching.counters.released += len(result.items)
 
+    def before_accept_batch(self, ctxs: Sequence[SendContext]) -> None:
+        """A batch with vouchers runs envelope by envelope: the rate limit, the counters and the
+        custodian are outside the transaction, and a replayed batch must not count them twice."""
+        if any(VOUCHERS_EXTENSION in c.envelope.extensions for c in ctxs):
+            raise BatchFallback("vouchers")
+
     def after_accept(self, ctx: SendContext, receipt: SendReceipt) -> SendReceipt:
         return receipt
+
+    def after_accept_batch(
+        self, _ctxs: Sequence[SendContext], receipts: Sequence[SendReceipt]
+    ) -> list[SendReceipt]:
+        return list(receipts)
 
 
 def release(session: Session, result: ThresholdReached, now: int) -> str | None:

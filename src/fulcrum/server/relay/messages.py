@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from fulcrum.encoding import b64e
 from fulcrum.server.auth import authenticated_device, device_for_token
 from fulcrum.server.errors import ApiError, error_response, error_responses, forbidden
+from fulcrum.server.relay.batch import ReplayExactly, accept_batch_native
 from fulcrum.server.relay.common import now_ms, state_of
 from fulcrum.server.sending import Accepted, accept_batch, accept_envelope, is_duplicate_race
 from fulcrum.server.state import RelayState, relay_state
@@ -62,6 +63,17 @@ def _accept_one(state: RelayState, body: EnvelopeIn, caller: DeviceRecord) -> Ac
 def _accept_many(
     state: RelayState, envelopes: list[EnvelopeIn], caller: DeviceRecord
 ) -> list[Accepted | ApiError]:
+    """The batch-native path in one transaction; if a hook refuses an envelope (or a concurrent
+    send of the same msg_id won a race), roll it all back and replay the batch envelope by
+    envelope in savepoints, which gives every envelope exactly its single-send answer."""
+    try:
+        with state.db.write() as session:
+            return accept_batch_native(session, envelopes, caller, state.hooks, now_ms)
+    except ReplayExactly as exc:
+        LOG.debug("batch replayed envelope by envelope (%s)", exc)
+    except IntegrityError as exc:
+        if not is_duplicate_race(exc):
+            raise
     with state.db.write() as session:
         return accept_batch(session, envelopes, caller, state.hooks, now_ms)
 
