@@ -31,6 +31,7 @@ from fulcrum.e2ee import (
 )
 from fulcrum.e2ee.content import AttachmentKey, new_content_key
 from fulcrum.e2ee.groups import GroupSessionKey
+from fulcrum.e2ee.payload import encode_payload
 from fulcrum.encoding import EncodingError, b64d, b64e, canonical_json, parse_json_object
 from fulcrum.wire.api import (
     AccountDevices,
@@ -206,7 +207,7 @@ class ClientCore:
             raise ClientError(f"{peer} has no registered devices")
         header = self._header(dm_conversation(self.account, peer), devices, now, content_type)
         outgoing = self._outgoing(header, body, now, attachments or [])
-        payload = self._payload(outgoing)
+        payload = self._payload(outgoing)  # encoded once, whatever the number of devices
         recipients = [self._olm_to(d, payload) for d in devices]
         return self._envelope(outgoing, recipients=recipients)
 
@@ -275,7 +276,7 @@ class ClientCore:
         return self._envelope(
             outgoing,
             group=GroupRef(group_id=group_id, membership_epoch=epoch),
-            group_ratchet=b64e(sender.encrypt(payload.encode())),
+            group_ratchet=b64e(sender.encrypt(payload)),
         )
 
     def _header(
@@ -318,13 +319,12 @@ class ClientCore:
             layer.on_send(outgoing, self.layer_state.setdefault(layer.name, {}))
         return outgoing
 
-    def _payload(self, outgoing: OutgoingMessage) -> RatchetPayload:
-        return RatchetPayload(
-            outgoing.header, outgoing.k_m, tuple(outgoing.attachments), outgoing.layers
-        )
+    def _payload(self, outgoing: OutgoingMessage) -> bytes:
+        """The encoded ratchet payload (version 2)."""
+        return encode_payload(outgoing.header, outgoing.k_m, outgoing.attachments, outgoing.layers)
 
-    def _olm_to(self, device: DeviceRecord, payload: RatchetPayload) -> RatchetCiphertext:
-        ct = self.sessions.encrypt(device.identity_key, payload.encode())
+    def _olm_to(self, device: DeviceRecord, payload: bytes) -> RatchetCiphertext:
+        ct = self.sessions.encrypt(device.identity_key, payload)
         return RatchetCiphertext(
             account=device.account,
             device_id=device.device_id,

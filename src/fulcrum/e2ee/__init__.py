@@ -16,7 +16,7 @@ from fulcrum.e2ee.content import (
     unpack_body,
 )
 from fulcrum.e2ee.device import DeviceAccount, OlmCiphertext
-from fulcrum.e2ee.errors import DecryptionFailed, E2EEError, ReplayedMessage
+from fulcrum.e2ee.errors import DecryptionFailed, E2EEError, MalformedPayload, ReplayedMessage
 from fulcrum.e2ee.groups import GroupReceiver, GroupSender, RotationPolicy
 from fulcrum.e2ee.payload import MessageHeader, RatchetPayload
 from fulcrum.e2ee.sessions import OlmSessions
@@ -28,6 +28,7 @@ __all__ = [
     "E2EEError",
     "GroupReceiver",
     "GroupSender",
+    "MalformedPayload",
     "MessageHeader",
     "OlmCiphertext",
     "OlmSessions",

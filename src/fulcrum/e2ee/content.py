@@ -113,6 +113,8 @@ def unpack_body(data: bytes) -> tuple[bytes, tuple[AttachmentKey, ...]]:
     if size > len(data) - 4:
         raise DecryptionFailed("body length prefix out of range")
     text, rest = data[4 : 4 + size], data[4 + size :]
+    if rest == b"[]":  # what pack_body writes for a message without attachments
+        return text, ()
     try:
         keys = json.loads(rest)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

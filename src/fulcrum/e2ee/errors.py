@@ -15,3 +15,7 @@ class ReplayedMessage(E2EEError):
 
 class MissingSession(E2EEError):
     """No session exists to decrypt this message (e.g. keys were never shared with this device)."""
+
+
+class MalformedPayload(DecryptionFailed):
+    """A decrypted ratchet payload is not in a known encoding (version, lengths, fields)."""

@@ -3,82 +3,45 @@
 Vodozemac has no associated data, so the header fields travel inside the payload and the receiver
 checks them against the clear envelope after decryption. The canonical header is also the AEAD
 associated data of the body.
+
+Version 2 is binary (``LP`` = 4-byte big-endian length, ``u64`` = 8-byte big-endian):
+
+    0x02 || K_m(32)
+         || LP(conv) || LP(sender) || LP(sender_device) || LP(msg_id) || u64(client_ts)
+         || LP(content_type) || u32(n) || LP(recipient) * n          (strictly ascending)
+         || 0x00  |  0x01 || LP(group_id) || u64(membership_epoch)
+         || u32(m) || attachment * m
+         || LP(layers)        (empty: no layers; else a non-empty compact JSON object)
+    attachment = LP(id) || k_att(32) || nonce(12) || key_commit(32) || sha256_plain(32)
+               || u64(size) || LP(mime) || LP(name)
+
+Strings are UTF-8; integers are at most 2^53 - 1. Decoding is strict: exact lengths, no trailing
+bytes, an unknown version byte is refused (``MalformedPayload``). Version 1 (compact JSON, first
+byte ``{``) is still decoded, never produced (``fulcrum.e2ee.payload_v1``).
 """
 
 from __future__ import annotations
 
 import json
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 from fulcrum.e2ee.content import AttachmentKey
-from fulcrum.e2ee.errors import DecryptionFailed
-from fulcrum.encoding import EncodingError, b64d, b64e, canonical_json_flat, parse_json_object
+from fulcrum.e2ee.errors import MalformedPayload
+from fulcrum.e2ee.header import MAX_SAFE_INT, MessageHeader
+from fulcrum.e2ee.payload_v1 import decode_v1
+from fulcrum.encoding import EncodingError
 
-PAYLOAD_VERSION = 1
-MAX_SAFE_INT = 2**53 - 1
+__all__ = ["PAYLOAD_VERSION", "MessageHeader", "RatchetPayload", "encode_payload"]
 
-
-@dataclass(frozen=True)
-class MessageHeader:
-    conv: str
-    sender: str
-    sender_device: str
-    recipients: tuple[str, ...]  # sorted "account/device" of every device it was encrypted for
-    msg_id: str
-    client_ts: int  # milliseconds, the sender's claim
-    content_type: str
-    group_id: str | None = None
-    membership_epoch: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "conv": self.conv,
-            "sender": self.sender,
-            "sender_device": self.sender_device,
-            "recipients": list(self.recipients),
-            "msg_id": self.msg_id,
-            "client_ts": self.client_ts,
-            "content_type": self.content_type,
-        }
-        if self.group_id is not None:
-            data["group"] = {"group_id": self.group_id, "membership_epoch": self.membership_epoch}
-        return data
-
-    def canonical(self) -> bytes:
-        """RFC 8785 bytes of the header: the AEAD associated data of the body."""
-        return self._canonical
-
-    @cached_property
-    def _canonical(self) -> bytes:
-        # the shape is fixed (ASCII keys, strings, a list of strings, ints checked below)
-        if not 0 <= self.client_ts <= MAX_SAFE_INT:
-            raise DecryptionFailed("client_ts out of range")
-        if self.membership_epoch is not None and not 0 <= self.membership_epoch <= MAX_SAFE_INT:
-            raise DecryptionFailed("membership_epoch out of range")
-        return canonical_json_flat(self.to_json())
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MessageHeader:
-        try:
-            group = data.get("group")
-            recipients = data["recipients"]
-            if not isinstance(recipients, list) or recipients != sorted(recipients):
-                raise DecryptionFailed("recipients must be a sorted list")
-            return cls(
-                conv=_str(data["conv"]),
-                sender=_str(data["sender"]),
-                sender_device=_str(data["sender_device"]),
-                recipients=tuple(_str(r) for r in recipients),
-                msg_id=_str(data["msg_id"]),
-                client_ts=_int(data["client_ts"]),
-                content_type=_str(data["content_type"]),
-                group_id=None if group is None else _str(group["group_id"]),
-                membership_epoch=None if group is None else _int(group["membership_epoch"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise DecryptionFailed("malformed message header") from exc
+PAYLOAD_VERSION = 2
+_V2 = b"\x02"
+_JSON_V1 = ord("{")
+_K_M = 32
+_K_ATT, _NONCE, _DIGEST = 32, 12, 32
 
 
 @dataclass(frozen=True)
@@ -92,45 +55,222 @@ class RatchetPayload:
         return f"RatchetPayload(msg_id={self.header.msg_id!r})"
 
     def encode(self) -> bytes:
-        """Compact JSON (not canonical: only the header is authenticated, and it is
-        re-canonicalised by the receiver from its parsed fields)."""
-        return json.dumps(
-            {
-                "v": PAYLOAD_VERSION,
-                "header": self.header.to_json(),
-                "k_m": b64e(self.k_m),
-                "attachments": [a.to_json() for a in self.attachments],
-                "layers": self.layers,
-            },
-            separators=(",", ":"),
-        ).encode("utf-8")
+        """The version-2 binary payload (see the module docstring)."""
+        return encode_payload(self.header, self.k_m, self.attachments, self.layers)
 
     @classmethod
     def decode(cls, data: bytes) -> RatchetPayload:
-        try:
-            obj = parse_json_object(data)
-            if obj.get("v") != PAYLOAD_VERSION:
-                raise DecryptionFailed("unsupported payload version")
-            layers = obj.get("layers", {})
-            if not isinstance(layers, dict):
-                raise DecryptionFailed("malformed layers")
-            return cls(
-                header=MessageHeader.from_json(obj["header"]),
-                k_m=b64d(_str(obj["k_m"]), length=32),
-                attachments=tuple(AttachmentKey.from_json(a) for a in obj.get("attachments", [])),
-                layers=layers,
-            )
-        except (KeyError, TypeError, EncodingError) as exc:
-            raise DecryptionFailed("malformed ratchet payload") from exc
+        """Parse a decrypted payload (version 2, or the legacy JSON version 1)."""
+        if data[:1] == _V2:
+            return _decode_v2(data)
+        if data[:1] and data[0] == _JSON_V1:
+            return cls(*decode_v1(data))
+        raise MalformedPayload("unsupported payload version")
 
 
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise DecryptionFailed("expected a string")
+def encode_payload(
+    header: MessageHeader,
+    k_m: bytes,
+    attachments: Sequence[AttachmentKey] = (),
+    layers: dict[str, Any] | None = None,
+) -> bytes:
+    """``RatchetPayload(header, k_m, attachments, layers).encode()`` without building the value
+    (the sender encodes once per message, whatever the number of recipient devices)."""
+    h = header
+    if len(k_m) != _K_M:
+        raise EncodingError("K_m must be 32 bytes")
+    if any(a >= b for a, b in pairwise(h.recipients)):
+        raise EncodingError("recipients must be sorted and distinct")
+    try:
+        conv, sender, device = h.conv.encode(), h.sender.encode(), h.sender_device.encode()
+        msg_id, content_type = h.msg_id.encode(), h.content_type.encode()
+        parts = [
+            _V2,
+            k_m,
+            len(conv).to_bytes(4, "big"),
+            conv,
+            len(sender).to_bytes(4, "big"),
+            sender,
+            len(device).to_bytes(4, "big"),
+            device,
+            len(msg_id).to_bytes(4, "big"),
+            msg_id,
+            _u64(h.client_ts),
+            len(content_type).to_bytes(4, "big"),
+            content_type,
+            len(h.recipients).to_bytes(4, "big"),
+        ]
+        for recipient in h.recipients:
+            raw = recipient.encode()
+            parts += (len(raw).to_bytes(4, "big"), raw)
+        if h.group_id is None and h.membership_epoch is None:
+            parts.append(b"\x00")
+        elif h.group_id is not None and h.membership_epoch is not None:
+            parts += (b"\x01", _text(h.group_id), _u64(h.membership_epoch))
+        else:
+            raise EncodingError("group_id and membership_epoch go together")
+        parts.append(len(attachments).to_bytes(4, "big"))
+        for a in attachments:
+            parts += _attachment(a)
+        if layers:
+            parts.append(_text(json.dumps(layers, separators=(",", ":"), allow_nan=False)))
+        else:
+            parts.append(b"\x00\x00\x00\x00")
+        return b"".join(parts)
+    except EncodingError:
+        raise
+    except (ValueError, OverflowError, TypeError, AttributeError) as exc:
+        raise EncodingError("ratchet payload cannot be encoded") from exc
+
+
+_U32 = struct.Struct(">I").unpack_from
+_NEW = object.__new__
+_U64 = struct.Struct(">Q").unpack_from
+
+
+def _decode_v2(data: bytes) -> RatchetPayload:
+    try:
+        return _parse_v2(data)
+    except struct.error as exc:  # a length or integer read past the end
+        raise MalformedPayload("ratchet payload truncated") from exc
+    except UnicodeDecodeError as exc:
+        raise MalformedPayload("string is not UTF-8") from exc
+
+
+def _text_at(data: bytes, pos: int) -> tuple[str, int]:
+    start = pos + 4
+    end = start + _U32(data, pos)[0]
+    if end > len(data):
+        raise MalformedPayload("ratchet payload truncated")
+    return data[start:end].decode("utf-8"), end
+
+
+def _u64_at(data: bytes, pos: int) -> int:
+    value: int = _U64(data, pos)[0]
+    if value > MAX_SAFE_INT:
+        raise MalformedPayload("integer out of range")
     return value
 
 
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise DecryptionFailed("expected an integer")
+def _parse_v2(data: bytes) -> RatchetPayload:
+    pos = 1 + _K_M
+    if len(data) < pos:
+        raise MalformedPayload("ratchet payload truncated")
+    k_m = data[1:pos]
+    conv, pos = _text_at(data, pos)
+    sender, pos = _text_at(data, pos)
+    sender_device, pos = _text_at(data, pos)
+    msg_id, pos = _text_at(data, pos)
+    client_ts = _u64_at(data, pos)
+    content_type, pos = _text_at(data, pos + 8)
+    count = _U32(data, pos)[0]
+    pos += 4
+    recipients = []
+    for _ in range(count):  # stops at the first read past the end
+        recipient, pos = _text_at(data, pos)
+        recipients.append(recipient)
+    if any(a >= b for a, b in pairwise(recipients)):
+        raise MalformedPayload("recipients must be sorted and distinct")
+    flag = data[pos : pos + 1]
+    group_id: str | None = None
+    epoch: int | None = None
+    if flag == b"\x01":
+        group_id, pos = _text_at(data, pos + 1)
+        epoch = _u64_at(data, pos)
+        pos += 8
+    elif flag == b"\x00":
+        pos += 1
+    else:
+        raise MalformedPayload("malformed group flag")
+    count = _U32(data, pos)[0]
+    pos += 4
+    attachments = []
+    for _ in range(count):
+        key, pos = _attachment_at(data, pos)
+        attachments.append(key)
+    size = _U32(data, pos)[0]
+    pos += 4
+    if pos + size != len(data):
+        raise MalformedPayload("ratchet payload truncated or followed by trailing bytes")
+    # every field was type- and range-checked above, so the values are filled in directly
+    # (about 1.5 us less than the frozen dataclass __init__ on this hot path)
+    header = _NEW(MessageHeader)
+    header.__dict__.update(
+        conv=conv,
+        sender=sender,
+        sender_device=sender_device,
+        recipients=tuple(recipients),
+        msg_id=msg_id,
+        client_ts=client_ts,
+        content_type=content_type,
+        group_id=group_id,
+        membership_epoch=epoch,
+    )
+    payload = _NEW(RatchetPayload)
+    payload.__dict__.update(
+        header=header, k_m=k_m, attachments=tuple(attachments), layers=_layers(data[pos:])
+    )
+    return payload
+
+
+def _layers(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise MalformedPayload("layers are not JSON") from exc
+    if not isinstance(value, dict) or not value:
+        raise MalformedPayload("layers must be a non-empty JSON object")
     return value
+
+
+_FIXED = _K_ATT + _NONCE + 2 * _DIGEST
+
+
+def _attachment_at(data: bytes, pos: int) -> tuple[AttachmentKey, int]:
+    attachment_id, pos = _text_at(data, pos)
+    end = pos + _FIXED
+    if end > len(data):
+        raise MalformedPayload("ratchet payload truncated")
+    k_att = data[pos : pos + _K_ATT]
+    nonce = data[pos + _K_ATT : pos + _K_ATT + _NONCE]
+    key_commit = data[pos + _K_ATT + _NONCE : pos + _K_ATT + _NONCE + _DIGEST]
+    sha256_plain = data[end - _DIGEST : end]
+    size = _u64_at(data, end)
+    mime, pos = _text_at(data, end + 8)
+    name, pos = _text_at(data, pos)
+    return AttachmentKey(
+        attachment_id, k_att, nonce, key_commit, sha256_plain, size, mime, name
+    ), pos
+
+
+def _attachment(a: AttachmentKey) -> tuple[bytes, ...]:
+    if (len(a.k_att), len(a.nonce), len(a.key_commit), len(a.sha256_plain)) != (
+        _K_ATT,
+        _NONCE,
+        _DIGEST,
+        _DIGEST,
+    ):
+        raise EncodingError("attachment key fields have the wrong length")
+    return (
+        _text(a.attachment_id),
+        a.k_att,
+        a.nonce,
+        a.key_commit,
+        a.sha256_plain,
+        _u64(a.size),
+        _text(a.mime),
+        _text(a.name),
+    )
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode("utf-8")
+    return len(raw).to_bytes(4, "big") + raw
+
+
+def _u64(value: int) -> bytes:
+    if type(value) is not int or not 0 <= value <= MAX_SAFE_INT:
+        raise EncodingError("integer out of range")
+    return value.to_bytes(8, "big")

@@ -61,6 +61,8 @@ class OlmSessions:
 
     def _promote(self, peer: str, session: vodozemac.Session) -> None:
         sessions = self._sessions[peer]
+        if sessions[0] is session:
+            return
         sessions.remove(session)
         sessions.insert(0, session)
 
