@@ -11,10 +11,9 @@ from fulcrum.escrow import (
     EscrowOpenError,
     TrusteePartial,
     combine_partials,
-    lagrange_coefficients,
     open_items,
 )
-from fulcrum.hazmat.ristretto import Point
+from fulcrum.escrow.partial import combine_shared_points
 from fulcrum.translog import AccessCompleted
 
 
@@ -36,14 +35,7 @@ def open_request(
     """
     items = request.escrow_items()
     if optimistic and _plausible(partials, bundle, binding, len(items)):
-        chosen = sorted(partials, key=lambda p: p.trustee_index)[: bundle.threshold]
-        lambdas = lagrange_coefficients([p.trustee_index for p in chosen])
-        shared = []
-        for i in range(len(items)):
-            acc = Point.identity()
-            for p in chosen:
-                acc = acc + p.partials[i].mul(lambdas[p.trustee_index])
-            shared.append(acc)
+        shared = combine_shared_points(partials, bundle.threshold, len(items))
         try:
             return open_items(items, shared)
         except (EscrowOpenError, EscrowError):

@@ -30,6 +30,8 @@ from fulcrum.escrow import (
     parse_escrow_field,
     recipient_devices_hash,
 )
+from fulcrum.escrow.context import MAX_ID_CHARS
+from fulcrum.escrow.field import verify_escrow_proof
 from fulcrum.hazmat.ristretto import Point, RandomSource
 from fulcrum.hazmat.symmetric import sha256
 from fulcrum.translog import (
@@ -69,16 +71,51 @@ class RequestItem:
         parsed = field if isinstance(field, EscrowField) else parse_escrow_field(field)
         return cls(parsed, ctx, tuple(sorted((str(a), str(d)) for a, d in devices)))
 
+    def devices_json(self) -> bytes:
+        """Canonical JSON of the device list, as the leaf binds it."""
+        return canonical_json([list(p) for p in self.recipient_devices])
+
     def leaf(self) -> bytes:
-        devices = canonical_json([list(p) for p in self.recipient_devices])
-        msg = domain_message(ITEM_DOMAIN, self.field.to_bytes(), self.ctx.to_bytes(), devices)
+        return self._leaf(self.devices_json())
+
+    def _leaf(self, devices_json: bytes) -> bytes:
+        msg = domain_message(ITEM_DOMAIN, self.field.to_bytes(), self.ctx.to_bytes(), devices_json)
         return leaf_hash(msg)
+
+    def devices_match(self, devices_json: bytes | None = None) -> bool:
+        """Whether the device list hashes to the ``recipients`` value its ctx binds.
+
+        When the list is already sorted, distinct and well formed (as ``create`` makes it), its
+        canonical JSON is the very input of ``recipient_devices_hash`` and is hashed directly
+        (``devices_json`` may pass the bytes the leaf already encoded); otherwise the general
+        function decides.
+        """
+        devices = self.recipient_devices
+        if devices and all(_valid_pair(p) for p in devices) and _strictly_sorted(devices):
+            encoded = self.devices_json() if devices_json is None else devices_json
+            return sha256(encoded) == self.ctx.recipients_hash
+        try:
+            return recipient_devices_hash(devices) == self.ctx.recipients_hash
+        except EscrowError:
+            return False
 
     def escrow_item(self) -> DecryptionItem:
         return DecryptionItem(self.field, self.ctx)
 
     def accounts(self) -> frozenset[str]:
         return frozenset({self.ctx.sender, *(a for a, _ in self.recipient_devices)})
+
+
+def _valid_pair(pair: tuple[str, str]) -> bool:
+    return len(pair) == 2 and all(type(v) is str and 1 <= len(v) <= MAX_ID_CHARS for v in pair)
+
+
+def _strictly_sorted(devices: Sequence[tuple[str, str]]) -> bool:
+    return all(devices[k] < devices[k + 1] for k in range(len(devices) - 1))
+
+
+def _targets_item(item: RequestItem, targets: frozenset[str]) -> bool:
+    return item.ctx.sender in targets or any(a in targets for a, _ in item.recipient_devices)
 
 
 @dataclass(frozen=True)
@@ -99,14 +136,15 @@ class DecryptionRequest:
     def root(self) -> bytes:
         return merkle_root([item.leaf() for item in self.items])
 
-    def to_log_entry(self, time: int) -> DecryptionRequested:
+    def to_log_entry(self, time: int, *, root: bytes | None = None) -> DecryptionRequested:
+        """The entry to log; ``root`` may pass ``self.root()`` when the caller already has it."""
         return DecryptionRequested(
             time=time,
             warrant_id=self.warrant_id,
             request_id=self.request_id,
             epoch=self.epoch,
             field_count=len(self.items),
-            request_digest=self.root(),
+            request_digest=self.root() if root is None else root,
         )
 
     def escrow_items(self) -> list[DecryptionItem]:
@@ -145,22 +183,27 @@ def item_refusals(
     *,
     verify_proofs: bool = True,
 ) -> list[str]:
-    from fulcrum.escrow import verify_escrow_proof
-
-    w = opening.signed.warrant
-    out: list[str] = []
-    try:
-        devices_ok = recipient_devices_hash(item.recipient_devices) == item.ctx.recipients_hash
-    except EscrowError:
-        devices_ok = False
-    if not devices_ok:
-        out.append(f"item {index}: recipient devices do not match the context's hash")
-    elif not item.accounts() & set(w.targets):
-        out.append(f"item {index}: no target is the sender or a recipient")
-    if not w.covers_ms(item.ctx.client_ts):
-        out.append(f"item {index}: sent outside the warrant's window")
+    targets = frozenset(opening.signed.warrant.targets)
+    out = _scope_refusals(item, index, opening, targets, item.devices_match())
     if verify_proofs and not verify_escrow_proof(item.field, item.ctx, epoch_key):
         out.append(f"item {index}: escrow proof does not bind R to this context")
+    return out
+
+
+def _scope_refusals(
+    item: RequestItem,
+    index: int,
+    opening: WarrantOpening,
+    targets: frozenset[str],
+    devices_ok: bool,
+) -> list[str]:
+    out: list[str] = []
+    if not devices_ok:
+        out.append(f"item {index}: recipient devices do not match the context's hash")
+    elif not _targets_item(item, targets):
+        out.append(f"item {index}: no target is the sender or a recipient")
+    if not opening.signed.warrant.covers_ms(item.ctx.client_ts):
+        out.append(f"item {index}: sent outside the warrant's window")
     return out
 
 
@@ -223,7 +266,12 @@ def check_request(
         entry = parse_entry(logged.entry_bytes)
     except LogEntryError as exc:
         raise RequestRefused((f"logged entry does not parse: {exc}",)) from exc
-    if not isinstance(entry, DecryptionRequested) or entry != request.to_log_entry(entry.time):
+    # One pass over the items: each device list is encoded once, for its leaf and its hash check.
+    encoded = [item.devices_json() for item in request.items]
+    root = merkle_root([item._leaf(d) for item, d in zip(request.items, encoded, strict=True)])
+    if not isinstance(entry, DecryptionRequested) or entry != request.to_log_entry(
+        entry.time, root=root
+    ):
         raise RequestRefused(("the logged entry is not this request",))
     w = opening.signed.warrant
     if request.warrant_id != w.warrant_id:
@@ -239,8 +287,11 @@ def check_request(
         reasons.append(f"warrant quota exceeded: {used} messages requested, {w.max_messages} max")
     if epoch_quota is not None and usage.messages_by_epoch.get(request.epoch, 0) > epoch_quota:
         reasons.append(f"epoch {request.epoch} quota of {epoch_quota} messages exceeded")
-    for i, item in enumerate(request.items):
-        reasons.extend(item_refusals(item, i, opening, epoch_key, verify_proofs=verify_proofs))
+    targets = frozenset(w.targets)
+    for i, (item, devices) in enumerate(zip(request.items, encoded, strict=True)):
+        reasons.extend(_scope_refusals(item, i, opening, targets, item.devices_match(devices)))
+        if verify_proofs and not verify_escrow_proof(item.field, item.ctx, epoch_key):
+            reasons.append(f"item {i}: escrow proof does not bind R to this context")
     if reasons:
         raise RequestRefused(tuple(reasons))
     return logged.binding
@@ -256,16 +307,16 @@ def issue_request_partials(
     rng: RandomSource | None = None,
 ) -> TrusteePartial:
     """Partials for a checked request; scope is re-checked item by item inside escrow."""
-    by_msg = {item.ctx.to_bytes(): item for item in request.items}
-    targets = set(opening.signed.warrant.targets)
+    w = opening.signed.warrant
+    targets = frozenset(w.targets)
+    allowed = {
+        item.ctx.to_bytes()
+        for item in request.items
+        if _targets_item(item, targets) and w.covers_ms(item.ctx.client_ts)
+    }
 
     def in_scope(ctx: EscrowContext) -> bool:
-        item = by_msg.get(ctx.to_bytes())
-        return (
-            item is not None
-            and bool(item.accounts() & targets)
-            and opening.signed.warrant.covers_ms(ctx.client_ts)
-        )
+        return ctx.to_bytes() in allowed and w.covers_ms(ctx.client_ts)
 
     return issue_partials(
         share, request.escrow_items(), binding, epoch_key, in_scope=in_scope, rng=rng

@@ -44,7 +44,9 @@ from fulcrum.hazmat.ristretto import (
     Scalar,
     base_mul,
     hash_to_scalar,
+    hash_to_scalars,
     random_scalar,
+    weighted_sum,
 )
 from fulcrum.hazmat.symmetric import sha512
 
@@ -114,11 +116,9 @@ def _seed(
     return sha512(domain_message("escrow-dleq-seed", *fields))
 
 
-def _composite(seed: bytes, points: Sequence[Point]) -> Point:
-    acc = Point.identity()
-    for i, p in enumerate(points):
-        acc = acc + p.mul(hash_to_scalar("escrow-dleq-weight", seed, i.to_bytes(4, "big")))
-    return acc
+def _weights(seed: bytes, count: int) -> list[Scalar]:
+    """rho_i = H_s("escrow-dleq-weight", seed, i) for i = 0..count-1 (one hash each)."""
+    return hash_to_scalars("escrow-dleq-weight", (seed,), count)
 
 
 def _challenge(seed: bytes, m: Point, z: Point, a1: Point, a2: Point) -> Scalar:
@@ -155,7 +155,7 @@ def issue_partials(
     rs = [item.field.R for item in items]
     ds = tuple(r.mul(x) for r in rs)
     seed = _seed(request_id, share.epoch, share.index, share.verification_key, rs, ds)
-    m = _composite(seed, rs)
+    m = weighted_sum(_weights(seed, len(rs)), rs)
     z_point = m.mul(x)
     k = random_scalar(rng)
     a1, a2 = base_mul(k), m.mul(k)
@@ -179,11 +179,26 @@ def verify_partial(
     key = bundle.verification_key(partial.trustee_index)
     rs = [item.field.R for item in items]
     seed = _seed(request_id, bundle.epoch, partial.trustee_index, key, rs, partial.partials)
-    m, z_point = _composite(seed, rs), _composite(seed, partial.partials)
+    weights = _weights(seed, len(rs))  # the same rho_i weigh the R_i and the D_ij
+    m, z_point = weighted_sum(weights, rs), weighted_sum(weights, partial.partials)
     c, z = partial.challenge, partial.response
     a1 = base_mul(z) + key.mul(c)
     a2 = m.mul(z) + z_point.mul(c)
     return _challenge(seed, m, z_point, a1, a2) == c
+
+
+def combine_shared_points(
+    partials: Sequence[TrusteePartial], threshold: int, count: int
+) -> tuple[Point, ...]:
+    """S_i = sum lambda_j·D_ij over the t lowest-indexed partials (no proof checks here).
+
+    The Lagrange coefficients are computed once for the request, not per item.
+    """
+    chosen = sorted(partials, key=lambda p: p.trustee_index)[:threshold]
+    lambdas = lagrange_coefficients([p.trustee_index for p in chosen])
+    weights = [lambdas[p.trustee_index] for p in chosen]
+    columns = [p.partials for p in chosen]
+    return tuple(weighted_sum(weights, [d[i] for d in columns]) for i in range(count))
 
 
 def recover_shared_points(
@@ -214,15 +229,7 @@ def recover_shared_points(
         raise InsufficientPartialsError(
             f"{len(partials)} trustee partials, need {bundle.threshold}"
         )
-    chosen = sorted(partials, key=lambda p: p.trustee_index)[: bundle.threshold]
-    lambdas = lagrange_coefficients([p.trustee_index for p in chosen])
-    shared = []
-    for i in range(len(items)):
-        acc = Point.identity()
-        for p in chosen:
-            acc = acc + p.partials[i].mul(lambdas[p.trustee_index])
-        shared.append(acc)
-    return tuple(shared)
+    return combine_shared_points(partials, bundle.threshold, len(items))
 
 
 def open_items(items: Sequence[DecryptionItem], shared: Sequence[Point]) -> tuple[bytes, ...]:

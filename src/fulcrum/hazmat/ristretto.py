@@ -16,7 +16,8 @@ Lagrange coefficients and trustee indices.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from typing import overload
 
 import rbcl
@@ -208,6 +209,45 @@ def random_scalar(rng: RandomSource | None = None) -> Scalar:
 def hash_to_scalar(label: str, *fields: bytes) -> Scalar:
     """``scalar_reduce(SHA-512(label || LP(f1) || LP(f2) ...))`` — domain-separated, unambiguous."""
     return scalar_reduce(sha512(domain_message(label, *fields)))
+
+
+def hash_to_scalars(label: str, fields: Sequence[bytes], count: int) -> list[Scalar]:
+    """``[hash_to_scalar(label, *fields, LE32(i)) ...]`` for i = 0..count-1, where ``LE32`` is
+    ``i.to_bytes(4, "big")``: a series of domain-separated scalars that share one prefix.
+
+    Byte for byte the same scalars as calling ``hash_to_scalar`` in a loop; the SHA-512 state over
+    ``label || LP(f1) ..`` is computed once and copied for each counter.
+    """
+    if not 0 <= count < 1 << 32:
+        raise CryptoError
+    prefix = hashlib.sha512(domain_message(label, *fields))
+    reduce = rbcl.crypto_core_ristretto255_scalar_reduce
+    trusted = Scalar._trusted
+    out = []
+    for i in range(count):
+        h = prefix.copy()
+        h.update(b"\x00\x00\x00\x04" + i.to_bytes(4, "big"))
+        out.append(trusted(reduce(h.digest())))
+    return out
+
+
+def weighted_sum(scalars: Sequence[Scalar], points: Sequence[Point]) -> Point:
+    """``sum s_i·P_i`` (the identity for no terms): one libsodium multiplication per term and one
+    addition between consecutive terms, with no intermediate ``Point`` objects.
+
+    Same result as ``sum((p.mul(s) for s, p in ...), Point.identity())``. ``points`` are ``Point``
+    values, valid by construction, so no input is decoded twice.
+    """
+    if len(scalars) != len(points):
+        raise CryptoError
+    if not points:
+        return Point.identity()
+    mul = rbcl.crypto_scalarmult_ristretto255_allow_scalar_zero
+    add = rbcl.crypto_core_ristretto255_add
+    acc = mul(scalars[0]._raw, points[0]._raw)
+    for i in range(1, len(points)):
+        acc = add(acc, mul(scalars[i]._raw, points[i]._raw))
+    return Point._trusted(bytes(acc))
 
 
 def base_mul(scalar: Scalar) -> Point:
