@@ -1,0 +1,10 @@
+"""The relay app fixtures of tests/integration/server (a fresh database per test, every feature
+installed, an in-process httpx client)."""
+
+from tests.integration.server.conftest import (  # noqa: F401
+    api,
+    db_url,
+    relay,
+    relay_app,
+    server_settings,
+)
