@@ -17,11 +17,21 @@ from fulcrum.access.errors import AccessError, JudgeSignatureError
 from fulcrum.access.policy import Refusal, ScopePolicy
 from fulcrum.access.quota import AccessUsage
 from fulcrum.access.warrant import judge_keys_from_log, verify_warrant
-from fulcrum.encoding import EncodingError, b64d, b64e, canonical_json, parse_json_object
+from fulcrum.encoding import (
+    EncodingError,
+    b64d,
+    b64e,
+    canonical_json,
+    domain_message,
+    parse_json_object,
+)
+from fulcrum.hazmat.errors import CryptoError
+from fulcrum.hazmat.signing import SigningKey, VerifyKey
 from fulcrum.hazmat.symmetric import constant_time_equal, sha256
 from fulcrum.translog import LogEntry, TrusteeApproval, WarrantRegistered
 
 DECISION_DOMAIN = "fulcrum/access/trustee-decision/v1"
+DECISION_SIGNATURE_LABEL = "fulcrum/access/trustee-decision-signature/v1"
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,20 @@ class TrusteeDecision:
             reasons=tuple(sorted({r.code for r in self.reasons})),
             approval_digest=self.digest,
         )
+
+
+def sign_decision(decision: TrusteeDecision, key: SigningKey) -> bytes:
+    """A separate trustee's signature on its decision (checked before the platform logs it)."""
+    return key.sign(domain_message(DECISION_SIGNATURE_LABEL, decision.to_bytes()))
+
+
+def verify_decision(decision_bytes: bytes, signature: bytes, key: VerifyKey) -> TrusteeDecision:
+    """The decision if ``key`` signed it; ``AccessError`` otherwise."""
+    try:
+        key.verify(signature, domain_message(DECISION_SIGNATURE_LABEL, decision_bytes))
+    except CryptoError as exc:
+        raise AccessError("the trustee's decision is not signed by its identity key") from exc
+    return TrusteeDecision.from_bytes(decision_bytes)
 
 
 def find_registration(entries: Sequence[LogEntry], warrant_id: str) -> WarrantRegistered | None:

@@ -19,17 +19,19 @@ denials included), exactly as for an in-process trustee.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fulcrum.access import AccessError, ScopePolicy, TrusteeDecision, decide
+from fulcrum.access import AccessError, ScopePolicy, decide
+from fulcrum.access.decision import DECISION_SIGNATURE_LABEL, sign_decision, verify_decision
 from fulcrum.access.wire import opening_from_json
-from fulcrum.encoding import b64e, domain_message
-from fulcrum.hazmat.errors import CryptoError
-from fulcrum.hazmat.signing import SigningKey, VerifyKey
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
+from fulcrum.encoding import b64e
 from fulcrum.trustee.evidence import EvidenceError, PlatformLog
 
-DECISION_SIGNATURE_LABEL = "fulcrum/access/trustee-decision-signature/v1"
+if TYPE_CHECKING:
+    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+
+__all__ = ["DECISION_SIGNATURE_LABEL", "ApprovalFailure", "decide_remote", "sign_decision",
+           "verify_decision"]  # fmt: skip
 
 
 class ApprovalFailure(ValueError):
@@ -38,19 +40,6 @@ class ApprovalFailure(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def sign_decision(decision: TrusteeDecision, key: SigningKey) -> bytes:
-    return key.sign(domain_message(DECISION_SIGNATURE_LABEL, decision.to_bytes()))
-
-
-def verify_decision(decision_bytes: bytes, signature: bytes, key: VerifyKey) -> TrusteeDecision:
-    """The decision if ``key`` signed it; ``AccessError`` otherwise."""
-    try:
-        key.verify(signature, domain_message(DECISION_SIGNATURE_LABEL, decision_bytes))
-    except CryptoError as exc:
-        raise AccessError("the trustee's decision is not signed by its identity key") from exc
-    return TrusteeDecision.from_bytes(decision_bytes)
 
 
 def decide_remote(

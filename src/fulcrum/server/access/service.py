@@ -1,7 +1,8 @@
 """The warrant workflow on the server: every step calls ``fulcrum.access`` and logs its entry.
 
     judge key -> JudgeKeyRegistered            submit -> WarrantRegistered (sealed opening kept)
-    approve   -> TrusteeApproval per trustee   (each in-process trustee runs access.decide)
+    approve   -> TrusteeApproval per trustee   (each trustee runs access.decide: in this process,
+                                               or in its own when the council is remote)
     request   -> DecryptionRequested per epoch (retained messages in scope; Merkle root + count)
     checkpoint (witness-cosigned)              answer -> PartialsIssued per trustee
     complete  -> AccessCompleted               export -> EvidenceExported (see export.py)
@@ -15,6 +16,8 @@ using its own key store. ``clock`` (unix seconds) is replaceable for tests.
 """
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy import select
 
@@ -39,6 +42,8 @@ from fulcrum.server.access.decryption import (
 )
 from fulcrum.server.access.ledger import WorkflowError
 from fulcrum.store.access import AccessRetained, AccessTarget, AccessWarrant
+
+LOG = logging.getLogger("fulcrum.access")
 
 
 class AccessService(DecryptionDesk):
@@ -75,16 +80,29 @@ class AccessService(DecryptionDesk):
     # --- trustee approvals -------------------------------------------------------------------
 
     def approve(self, warrant_id: str) -> list[str]:
-        """Each in-process trustee decides independently; returns the approving trustees."""
+        """Each trustee decides independently; returns the approving trustees. A remote council's
+        trustees decide in their own processes from their own copy of the (cosigned) log; one
+        that cannot be reached is skipped and asked again on the next call."""
         council, opening = self._council(), self.opening(warrant_id)
         policy = default_policy(retrospective=self.retrospective_seconds > 0)
         decided = self._approvals(warrant_id)
         approvers = [t for t, ok in decided.items() if ok]
-        for name in council.policy.trustees:
+        keys = council.identity_keys() if council.remote else {}
+        if council.remote:
+            self.log.checkpoint()  # the trustees read the registration from a cosigned checkpoint
+        for position, name in enumerate(council.policy.trustees, start=1):
             if name in decided:
                 continue
-            decision = decide(opening, trustee_id=name, policy=policy,
-                              log_entries=self.entries(), now=self.now())  # fmt: skip
+            remote = self.remote_trustees.get(position) if council.remote else None
+            if remote is not None:
+                try:
+                    decision = remote.decide(opening, name, VerifyKey(keys[name]))
+                except (AccessError, KeyError) as exc:
+                    LOG.warning("trustee %s gave no decision on %s: %s", name, warrant_id, exc)
+                    continue
+            else:
+                decision = decide(opening, trustee_id=name, policy=policy,
+                                  log_entries=self.entries(), now=self.now())  # fmt: skip
             codes = ",".join(r.code for r in decision.reasons)
             self._append(
                 warrant_id,
