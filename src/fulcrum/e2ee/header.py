@@ -55,7 +55,8 @@ class MessageHeader:
         return cached
 
     def _encode_canonical(self) -> bytes:
-        if not _safe_int(self.client_ts):
+        ts = self.client_ts
+        if type(ts) is not int or not 0 <= ts <= MAX_SAFE_INT:
             raise DecryptionFailed("client_ts out of range")
         epoch = self.membership_epoch
         if epoch is not None and not _safe_int(epoch):
@@ -71,7 +72,7 @@ class MessageHeader:
                     f"{'null' if epoch is None else epoch}}}"
                 )
             text = (
-                f'{{"client_ts":{self.client_ts},"content_type":{esc(self.content_type)},'
+                f'{{"client_ts":{ts},"content_type":{esc(self.content_type)},'
                 f'"conv":{esc(self.conv)}{group},"msg_id":{esc(self.msg_id)},'
                 f'"recipients":[{",".join(map(esc, self.recipients))}],'
                 f'"sender":{esc(self.sender)},"sender_device":{esc(self.sender_device)}}}'

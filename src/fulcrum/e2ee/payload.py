@@ -68,6 +68,9 @@ class RatchetPayload:
         raise MalformedPayload("unsupported payload version")
 
 
+_P32 = struct.Struct(">I").pack  # raises struct.error from 2^32 on
+
+
 def encode_payload(
     header: MessageHeader,
     k_m: bytes,
@@ -87,29 +90,29 @@ def encode_payload(
         parts = [
             _V2,
             k_m,
-            len(conv).to_bytes(4, "big"),
+            _P32(len(conv)),
             conv,
-            len(sender).to_bytes(4, "big"),
+            _P32(len(sender)),
             sender,
-            len(device).to_bytes(4, "big"),
+            _P32(len(device)),
             device,
-            len(msg_id).to_bytes(4, "big"),
+            _P32(len(msg_id)),
             msg_id,
             _u64(h.client_ts),
-            len(content_type).to_bytes(4, "big"),
+            _P32(len(content_type)),
             content_type,
-            len(h.recipients).to_bytes(4, "big"),
+            _P32(len(h.recipients)),
         ]
         for recipient in h.recipients:
             raw = recipient.encode()
-            parts += (len(raw).to_bytes(4, "big"), raw)
+            parts += (_P32(len(raw)), raw)
         if h.group_id is None and h.membership_epoch is None:
             parts.append(b"\x00")
         elif h.group_id is not None and h.membership_epoch is not None:
             parts += (b"\x01", _text(h.group_id), _u64(h.membership_epoch))
         else:
             raise EncodingError("group_id and membership_epoch go together")
-        parts.append(len(attachments).to_bytes(4, "big"))
+        parts.append(_P32(len(attachments)))
         for a in attachments:
             parts += _attachment(a)
         if layers:
@@ -119,13 +122,13 @@ def encode_payload(
         return b"".join(parts)
     except EncodingError:
         raise
-    except (ValueError, OverflowError, TypeError, AttributeError) as exc:
+    except (ValueError, OverflowError, TypeError, AttributeError, struct.error) as exc:
         raise EncodingError("ratchet payload cannot be encoded") from exc
 
 
 _U32 = struct.Struct(">I").unpack_from
-_NEW = object.__new__
 _U64 = struct.Struct(">Q").unpack_from
+_NEW = object.__new__
 
 
 def _decode_v2(data: bytes) -> RatchetPayload:
@@ -137,14 +140,6 @@ def _decode_v2(data: bytes) -> RatchetPayload:
         raise MalformedPayload("string is not UTF-8") from exc
 
 
-def _text_at(data: bytes, pos: int) -> tuple[str, int]:
-    start = pos + 4
-    end = start + _U32(data, pos)[0]
-    if end > len(data):
-        raise MalformedPayload("ratchet payload truncated")
-    return data[start:end].decode("utf-8"), end
-
-
 def _u64_at(data: bytes, pos: int) -> int:
     value: int = _U64(data, pos)[0]
     if value > MAX_SAFE_INT:
@@ -153,42 +148,51 @@ def _u64_at(data: bytes, pos: int) -> int:
 
 
 def _parse_v2(data: bytes) -> RatchetPayload:
-    pos = 1 + _K_M
-    if len(data) < pos:
-        raise MalformedPayload("ratchet payload truncated")
-    k_m = data[1:pos]
-    conv, pos = _text_at(data, pos)
-    sender, pos = _text_at(data, pos)
-    sender_device, pos = _text_at(data, pos)
-    msg_id, pos = _text_at(data, pos)
+    # Bounds: every length and integer is read with unpack_from, which raises struct.error past
+    # the end. A length that overruns leaves ``pos`` beyond the end (slices just come out short),
+    # and every field is followed by at least one more read (the last is the layers' length), so
+    # an overrun always fails; the final check then demands the exact length.
+    u32 = _U32
+    k_m = data[1:33]
+    pos = 33
+    texts = []
+    for _ in range(4):  # conv, sender, sender_device, msg_id
+        start = pos + 4
+        pos = start + u32(data, pos)[0]
+        texts.append(str(data[start:pos], "utf-8"))
     client_ts = _u64_at(data, pos)
-    content_type, pos = _text_at(data, pos + 8)
-    count = _U32(data, pos)[0]
+    start = pos + 12
+    pos = start + u32(data, pos + 8)[0]
+    content_type = str(data[start:pos], "utf-8")
+    count = u32(data, pos)[0]
     pos += 4
     recipients = []
-    for _ in range(count):  # stops at the first read past the end
-        recipient, pos = _text_at(data, pos)
-        recipients.append(recipient)
-    if any(a >= b for a, b in pairwise(recipients)):
+    for _ in range(count):  # each pass moves on at least 4 bytes, so a huge count fails fast
+        start = pos + 4
+        pos = start + u32(data, pos)[0]
+        recipients.append(str(data[start:pos], "utf-8"))
+    if count > 1 and any(a >= b for a, b in pairwise(recipients)):
         raise MalformedPayload("recipients must be sorted and distinct")
     flag = data[pos : pos + 1]
     group_id: str | None = None
     epoch: int | None = None
     if flag == b"\x01":
-        group_id, pos = _text_at(data, pos + 1)
+        start = pos + 5
+        pos = start + u32(data, pos + 1)[0]
+        group_id = str(data[start:pos], "utf-8")
         epoch = _u64_at(data, pos)
         pos += 8
     elif flag == b"\x00":
         pos += 1
     else:
         raise MalformedPayload("malformed group flag")
-    count = _U32(data, pos)[0]
+    count = u32(data, pos)[0]
     pos += 4
     attachments = []
     for _ in range(count):
         key, pos = _attachment_at(data, pos)
         attachments.append(key)
-    size = _U32(data, pos)[0]
+    size = u32(data, pos)[0]
     pos += 4
     if pos + size != len(data):
         raise MalformedPayload("ratchet payload truncated or followed by trailing bytes")
@@ -196,11 +200,11 @@ def _parse_v2(data: bytes) -> RatchetPayload:
     # (about 1.5 us less than the frozen dataclass __init__ on this hot path)
     header = _NEW(MessageHeader)
     header.__dict__.update(
-        conv=conv,
-        sender=sender,
-        sender_device=sender_device,
+        conv=texts[0],
+        sender=texts[1],
+        sender_device=texts[2],
         recipients=tuple(recipients),
-        msg_id=msg_id,
+        msg_id=texts[3],
         client_ts=client_ts,
         content_type=content_type,
         group_id=group_id,
@@ -225,24 +229,26 @@ def _layers(raw: bytes) -> dict[str, Any]:
     return value
 
 
-_FIXED = _K_ATT + _NONCE + 2 * _DIGEST
-
-
 def _attachment_at(data: bytes, pos: int) -> tuple[AttachmentKey, int]:
-    attachment_id, pos = _text_at(data, pos)
-    end = pos + _FIXED
-    if end > len(data):
-        raise MalformedPayload("ratchet payload truncated")
-    k_att = data[pos : pos + _K_ATT]
-    nonce = data[pos + _K_ATT : pos + _K_ATT + _NONCE]
-    key_commit = data[pos + _K_ATT + _NONCE : pos + _K_ATT + _NONCE + _DIGEST]
-    sha256_plain = data[end - _DIGEST : end]
-    size = _u64_at(data, end)
-    mime, pos = _text_at(data, end + 8)
-    name, pos = _text_at(data, pos)
-    return AttachmentKey(
-        attachment_id, k_att, nonce, key_commit, sha256_plain, size, mime, name
-    ), pos
+    """One attachment key; bounds as in ``_parse_v2`` (every field is followed by a read)."""
+    fields = []
+    start = pos + 4
+    pos = start + _U32(data, pos)[0]
+    fields.append(str(data[start:pos], "utf-8"))
+    k_att, nonce = data[pos : pos + _K_ATT], data[pos + _K_ATT : pos + _K_ATT + _NONCE]
+    pos += _K_ATT + _NONCE
+    key_commit, sha256_plain = data[pos : pos + _DIGEST], data[pos + _DIGEST : pos + 2 * _DIGEST]
+    pos += 2 * _DIGEST
+    size = _u64_at(data, pos)
+    pos += 8
+    for _ in range(2):  # mime, name
+        start = pos + 4
+        pos = start + _U32(data, pos)[0]
+        fields.append(str(data[start:pos], "utf-8"))
+    key = AttachmentKey(
+        fields[0], k_att, nonce, key_commit, sha256_plain, size, fields[1], fields[2]
+    )
+    return key, pos
 
 
 def _attachment(a: AttachmentKey) -> tuple[bytes, ...]:
