@@ -5,7 +5,14 @@ Per message: the trustees' checks (log inclusion under a cosigned checkpoint onc
 per item: recipient-device hash, scope, Schnorr proof), their DLEQ-proven partials, the requester's
 proof checks, Lagrange combine, escrow field opening and the AES-GCM body (fulcrum.e2ee.open_body).
 The warrant is split into requests of CHUNK items (each its own logged DecryptionRequested), which
-is also how the work spreads over processes. Baseline measured in the same run: open_body alone.
+is also how the work spreads over processes (one request per pool task, so both processes stay
+busy until the last request). Baselines measured in the same run: open_body alone, and the
+cryptographic floor: the libsodium operations one message needs at the costs measured here
+(each trustee: Schnorr check 1 base + 1 variable-base multiplication + 1 subtraction, D_ij 1
+multiplication, its share of the batch composite 1 multiplication + 1 addition; the requester, per
+trustee: the two composites M_j and Z_j 2 multiplications + 2 additions, then the Lagrange combine
+3 multiplications + 2 additions). CPU figures are process time on one core, so they move less
+than wall-clock rates when other work shares the machine.
 
 Run: python bench/bench_warrant.py [--quick]
 """
@@ -18,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+import timeit
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +58,7 @@ from fulcrum.evidence import (
     EvidenceProvenance,
     write_bundle,
 )
-from fulcrum.hazmat.ristretto import Point
+from fulcrum.hazmat.ristretto import Point, base_mul, random_scalar
 from fulcrum.hazmat.signing import SigningKey
 from fulcrum.translog import (
     Checkpoint,
@@ -207,7 +215,7 @@ PARTIALS: dict[int, list[bytes]] = {}
 def pooled(fn: Callable[[int], int], n_req: int, workers: int) -> float:
     start = time.perf_counter()
     with mp.get_context("fork").Pool(workers) as pool:
-        assert sum(pool.map(fn, range(n_req))) == N
+        assert sum(pool.imap_unordered(fn, range(n_req), chunksize=1)) == N
     return time.perf_counter() - start
 
 
@@ -215,6 +223,28 @@ def timed(fn: Callable[[int], int], n_req: int) -> float:
     start = time.perf_counter()
     assert sum(fn(n) for n in range(n_req)) == N
     return time.perf_counter() - start
+
+
+def cpu_per_message(fn: Callable[[], object], count: int) -> float:
+    """Process CPU time of ``fn()`` in microseconds per message (``count`` messages)."""
+    start = time.process_time()
+    fn()
+    return (time.process_time() - start) / count * 1e6
+
+
+def crypto_floor() -> tuple[float, float, float, float, float]:
+    """Costs of the libsodium operations here (us): variable-base mult, base mult, add; and the
+    floor per message for one trustee and for the requester (see the module docstring)."""
+    s, p, q = random_scalar(), base_mul(random_scalar()), base_mul(random_scalar())
+
+    def cost(fn: Callable[[], object]) -> float:
+        runs = timeit.repeat(fn, number=300, repeat=5, timer=time.process_time)
+        return min(runs) / 300 * 1e6
+
+    mul, base, add = cost(lambda: p.mul(s)), cost(lambda: base_mul(s)), cost(lambda: p + q)
+    trustee_floor = 3 * mul + base + 2 * add
+    requester_floor = 9 * mul + 8 * add
+    return mul, base, add, trustee_floor, requester_floor
 
 
 def main() -> None:
@@ -232,9 +262,14 @@ def main() -> None:
             open_body(k_m, item.ctx.to_bytes(), sealed)
     base = time.perf_counter() - start
 
+    mul, base_mult, add, trustee_floor, requester_floor = crypto_floor()
     start = time.perf_counter()
-    PARTIALS.update({n: [trustee(n, i) for i in (1, 2, 3)] for n in range(n_req)})
+    cpu_trustee = cpu_per_message(
+        lambda: PARTIALS.update({n: [trustee(n, i) for i in (1, 2, 3)] for n in range(n_req)}),
+        3 * N,
+    )
     t_trustee = (time.perf_counter() - start) / 3
+    cpu_requester = cpu_per_message(lambda: timed(requester_only, n_req), N)
     t_req = timed(requester_only, n_req)
     t_req_opt = timed(requester_only_optimistic, n_req)
     t_req_par = pooled(requester_only, n_req, workers)
@@ -255,6 +290,15 @@ def main() -> None:
     print(f"end to end, optimistic ({workers} processes):             {rate(t_all_opt)}")
     print(f"critical path, trustees on own machines, then combine (1 core each): "
           f"{N / (t_trustee + t_req):.0f} msg/s")  # fmt: skip
+    floor = 3 * trustee_floor + requester_floor
+    cpu_total = 3 * cpu_trustee + cpu_requester
+    print(f"libsodium here: variable-base mult {mul:.1f} us, base mult {base_mult:.1f} us, "
+          f"add {add:.1f} us")  # fmt: skip
+    print(f"CPU per message: one trustee {cpu_trustee:.0f} us (floor {trustee_floor:.0f}), "
+          f"requester {cpu_requester:.0f} us (floor {requester_floor:.0f}); t=3 total "
+          f"{cpu_total:.0f} us = {cpu_total / floor:.2f}x the floor of {floor:.0f} us")  # fmt: skip
+    print(f"  -> at most {2e6 / cpu_total:.0f} msg/s on 2 idle cores "
+          f"(floor: {2e6 / floor:.0f} msg/s)")  # fmt: skip
 
     messages = [
         EvidenceMessage(
