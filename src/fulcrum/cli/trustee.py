@@ -6,9 +6,12 @@ for ``dkg`` and ``destroy``, the server's transparency log in its database (the 
 appended and a cosigned checkpoint is made). Run them while the server is stopped, or against a
 PostgreSQL database.
 
-``token`` and ``serve`` run ONE trustee as its own process on its own host (see
-docs/operator-guide.md): ``serve --data`` takes that trustee's key store directory (handed to its
-host after the in-process DKG) and answers ``POST /partials`` after verifying the platform's log.
+``keygen``, ``token`` and ``serve`` run ONE trustee as its own process on its own host (see
+docs/operator-guide.md): ``keygen --store`` makes its identity and box keys, and ``serve --data``
+takes that key store directory and answers the DKG (``POST /dkg/...``), warrant approvals
+(``POST /approvals``) and ``POST /partials``, reading and verifying the platform's log itself.
+On the platform, ``enroll`` pins the remote trustees' public keys and ``dkg`` (``--remote``) runs
+their DKG through the coordinator when ``FULCRUM_ACCESS_TRUSTEES`` lists every trustee.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from fulcrum.store import Database
 
 trustee_app = typer.Typer(
-    help="Escrow trustees (in-process council): keys, DKG, status, share destruction.",
+    help="Escrow trustees: keys, DKG, status, share destruction; one trustee as its own process.",
     no_args_is_help=True,
 )
 
@@ -54,10 +57,20 @@ def _council(data: Path, db_url: str | None) -> tuple[TrusteeCouncil, Database]:
     except PolicyError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    from fulcrum.server.access.remote import parse_trustee_urls
+    from fulcrum.server.escrow import remote_coordinator
+
     settings = ServerSettings(data_dir=data, db_url=db_url)
+    try:
+        urls = parse_trustee_urls(settings.access_trustees)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    coordinator = remote_coordinator(policy, root, urls, settings.access_trustee_token,
+                                     settings.access_trustee_timeout)  # fmt: skip
     db = Database.connect(settings.database_url)
     db.migrate()
-    return TrusteeCouncil(policy, root, open_log(data, db)), db
+    return TrusteeCouncil(policy, root, open_log(data, db), coordinator=coordinator), db
 
 
 @trustee_app.command("init")
@@ -99,13 +112,28 @@ def dkg(
         bool, typer.Option("--next", help="Key the epoch after the current one")
     ] = False,
     db: DbOpt = None,
+    remote: Annotated[
+        bool,
+        typer.Option("--remote", help="Require the remote trustees (FULCRUM_ACCESS_TRUSTEES)"),
+    ] = False,
 ) -> None:
-    """Run the trustees' DKG for an epoch; sign, log and checkpoint its key (idempotent)."""
+    """Run the trustees' DKG for an epoch; sign, log and checkpoint its key (idempotent).
+
+    With FULCRUM_ACCESS_TRUSTEES listing every trustee (and FULCRUM_ACCESS_TRUSTEE_TOKEN), the
+    DKG runs in the trustees' own processes; this command only relays their messages."""
+    from fulcrum.escrow.errors import DkgError
+
     council, database = _council(data, db)
     try:
+        if remote and not council.remote:
+            typer.echo("error: FULCRUM_ACCESS_TRUSTEES must give a URL for every trustee", err=True)
+            raise typer.Exit(2)
         if epoch is None:
             epoch = council.policy.epoch_at(council.clock()) + (1 if ahead else 0)
         record = council.ensure_epoch(epoch)
+    except DkgError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         database.dispose()
     b = record.bundle
@@ -176,6 +204,60 @@ def destroy(
     typer.echo(f"destroyed {len(indices)} shares; log indices {indices}")
 
 
+@trustee_app.command("enroll")
+def enroll(data: DataOpt, db: DbOpt = None) -> None:
+    """Pin the remote trustees' identity and box keys (GET /key) in <data>/escrow/roster.json.
+
+    Compare each printed fingerprint with the one its trustee operator reads from `keygen`."""
+    import asyncio
+
+    from fulcrum.escrow.errors import DkgError
+
+    council, database = _council(data, db)
+    database.dispose()
+    if council.coordinator is None:
+        typer.echo("error: FULCRUM_ACCESS_TRUSTEES must give a URL for every trustee", err=True)
+        raise typer.Exit(2)
+    try:
+        roster, down = asyncio.run(council.coordinator.enroll())
+    except DkgError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for index, name in enumerate(council.policy.trustees, start=1):
+        entry = roster.get(index)
+        state = fingerprint(entry.identity_key, entry.box_key) if entry else "not pinned"
+        why = f"  (unreachable now: {down[index]})" if index in down else ""
+        typer.echo(f"  {index} {name}  {state}{why}")
+    if len(roster) < council.policy.n:
+        raise typer.Exit(1)
+
+
+def fingerprint(identity_key: bytes, box_key: bytes) -> str:
+    """What two operators compare out of band: identity and box key, hashed and grouped."""
+    from fulcrum.hazmat.symmetric import sha256
+
+    digest = sha256(identity_key + box_key).hex()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+
+
+@trustee_app.command("keygen")
+def keygen(
+    store: Annotated[Path, typer.Option("--store", help="This trustee's key store directory")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Trustee name (default: the directory name)")
+    ] = None,
+) -> None:
+    """Make this trustee's identity and box keys (idempotent); print the public keys."""
+    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+
+    ks = TrusteeKeyStore(store, name or store.name)
+    identity, box = ks.identity().public_key().raw, ks.box_key().public_key()
+    typer.echo(f"trustee {ks.name}")
+    typer.echo(f"  identity key  {b64e(identity)}")
+    typer.echo(f"  box key       {b64e(box)}")
+    typer.echo(f"  fingerprint   {fingerprint(identity, box)}")
+
+
 TokenFileOpt = Annotated[
     Path, typer.Option("--token-file", help="File with the operator token's hash (sha256:HEX)")
 ]
@@ -230,16 +312,34 @@ def serve(
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port")] = 8091,
+    retrospective: Annotated[
+        bool, typer.Option("--retrospective", help="Approve windows that start before issue")
+    ] = False,
+    allow_category: Annotated[
+        list[str] | None,
+        typer.Option("--allow-category", help="Special category this trustee accepts (repeat)"),
+    ] = None,
+    agency_warrants: Annotated[
+        int, typer.Option("--agency-warrants", help="Warrants per agency per year")
+    ] = 20,
+    agency_messages: Annotated[
+        int, typer.Option("--agency-messages", help="Messages requested per agency per year")
+    ] = 100_000,
+    peer: Annotated[
+        list[str] | None,
+        typer.Option("--peer", help="Pin a peer trustee's identity key: NAME=B64KEY (repeat)"),
+    ] = None,
 ) -> None:
-    """Serve POST /partials for one trustee: answer only requests the log proves."""
+    """Serve one trustee: its DKG, warrant approvals and partials, checked against the log."""
     import uvicorn
 
-    from fulcrum.access import LogTrust
+    from fulcrum.access import LogTrust, default_policy
+    from fulcrum.encoding import b64d
     from fulcrum.server.escrow.keystore import TrusteeKeyStore
     from fulcrum.translog import CosignatureVerifier
     from fulcrum.translog.errors import KeyFormatError
     from fulcrum.translog.note import verifier_from_vkey
-    from fulcrum.trustee import PlatformLog, create_trustee_app
+    from fulcrum.trustee import PlatformLog, TrusteeDkg, create_trustee_app
 
     try:
         if not (data / "identity.key").exists():
@@ -248,7 +348,20 @@ def serve(
                          tuple(CosignatureVerifier.from_vkey(k) for k in witness_key),
                          min_witnesses)  # fmt: skip
         store = TrusteeKeyStore(data, name or data.name)
-        app = create_trustee_app(store, PlatformLog(platform, trust), read_token_hash(token_file))
+        policy = default_policy(
+            retrospective=retrospective,
+            allowed_categories=allow_category or (),
+            agency_warrants=agency_warrants,
+            agency_messages=agency_messages,
+        )
+        pinned = {}
+        for item in peer or []:
+            peer_name, sep, key = item.partition("=")
+            if not sep:
+                raise ValueError(f"--peer must be NAME=B64KEY: {item!r}")
+            pinned[peer_name] = b64d(key, length=32)
+        app = create_trustee_app(store, PlatformLog(platform, trust), read_token_hash(token_file),
+                                 policy=policy, dkg=TrusteeDkg(store, pinned=pinned))  # fmt: skip
     except (KeyFormatError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

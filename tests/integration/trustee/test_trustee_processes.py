@@ -1,0 +1,116 @@
+"""End to end with every trustee a real `fulcrum trustee serve` process with its own key store:
+enrolment, the DKG, warrant approvals, partials and decryption."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.integration.access.conftest import Desk
+from tests.integration.client.conftest import World
+from tests.integration.trustee.conftest import TOKEN
+from typer.testing import CliRunner
+
+from fulcrum.cli.trustee import trustee_app
+from fulcrum.demo.embedded import EmbeddedServer
+from fulcrum.server.access.remote import parse_trustee_urls
+from fulcrum.server.escrow import TrusteeCouncil
+from fulcrum.translog import EpochKey, PartialsIssued, TrusteeApproval
+from fulcrum.trustee import token_hash
+
+pytestmark = pytest.mark.integration
+
+
+def start_trustees(server: EmbeddedServer, hosts: Path) -> list[subprocess.Popen[bytes]]:
+    council = server.app.state.fulcrum.features["escrow"]
+    keys = httpx.get(f"{server.url}/v1/log/keys").json()
+    urls = parse_trustee_urls(server.settings.access_trustees)
+    ports = [int(urls[i].rsplit(":", 1)[1]) for i in sorted(urls)]
+    procs = []
+    for name, port in zip(council.policy.trustees, ports, strict=True):
+        store = hosts / name
+        assert CliRunner().invoke(trustee_app, ["keygen", "--store", str(store)]).exit_code == 0
+        token_file = hosts / f"{name}.token"
+        token_file.write_text(f"sha256:{token_hash(TOKEN)}\n")
+        cmd = [sys.executable, "-m", "fulcrum.cli.trustee", "serve", "--data", str(store),
+               "--platform", server.url, "--log-key", keys["log_vkey"],
+               "--token-file", str(token_file), "--port", str(port)]  # fmt: skip
+        for vkey in keys["witness_vkeys"]:
+            cmd += ["--witness-key", vkey]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    deadline = time.monotonic() + 60
+    for proc, port in zip(procs, ports, strict=True):
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/key").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "trustee did not start"
+            time.sleep(0.1)
+    return procs
+
+
+@pytest.fixture
+def trustee_processes(server: EmbeddedServer, tmp_path: Path) -> Iterator[TrusteeCouncil]:
+    council = server.app.state.fulcrum.features["escrow"]
+    assert isinstance(council, TrusteeCouncil) and council.remote
+    procs = start_trustees(server, tmp_path / "hosts")
+    try:
+        data = str(server.settings.data_dir)
+        out = CliRunner().invoke(trustee_app, ["enroll", "--data", data], env=dict(os.environ))
+        assert out.exit_code == 0, out.output
+        assert out.output.count("not pinned") == 0
+        yield council
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def test_dkg_approval_and_partials_with_trustee_processes(
+    world: World, desk: Desk, trustee_processes: TrusteeCouncil, tmp_path: Path
+) -> None:
+    council = trustee_processes
+    # the DKG could not run at start-up (no trustee was up); the next ask for the epoch key
+    # makes the platform coordinate it among the trustee processes, then serve the key
+    epoch = council.policy.epoch_at(time.time())
+    assert council.record(epoch) is None
+    r = httpx.get(f"{desk.server.url}/v1/escrow/epoch-key", timeout=120)
+    assert r.status_code == 200, r.text
+    alice, bob = await world.user("alice"), await world.user("bob")
+    record = council.record(epoch)
+    assert record is not None and len(record.signatures) == 5
+    assert all((tmp_path / "hosts" / n / "shares").is_dir() for n in council.policy.trustees)
+    assert not (Path(desk.server.settings.data_dir) / "escrow" / "trustees").exists()
+    signed = desk.warrant(["alice"])
+    wid = signed.warrant.warrant_id
+    assert desk.activate(signed)["stage"] == "approved"
+    await alice.send_text("bob", "in scope from alice")
+    await bob.send_text("alice", "in scope to alice")
+    r = desk.call("authority", "POST", f"/warrants/{wid}/requests", json={})
+    assert r.status_code == 200, r.text
+    [request_id] = r.json()["request_ids"]
+    r = desk.call("operator", "POST", f"/requests/{request_id}/partials", json={})
+    assert r.status_code == 200, r.text
+    r = desk.call("authority", "POST", f"/requests/{request_id}/complete")
+    assert r.status_code == 200, r.text
+    assert desk.service.requests_of(wid)[0].decrypted == 2
+    entries = desk.service.entries()
+    assert sum(isinstance(e, EpochKey) for e in entries) == 1
+    approvals = [e for e in entries if isinstance(e, TrusteeApproval) and e.warrant_id == wid]
+    assert len(approvals) == 5 and all(a.approved for a in approvals)
+    issued = {e.trustee_id for e in entries if isinstance(e, PartialsIssued)}
+    assert issued == set(council.policy.trustees)
