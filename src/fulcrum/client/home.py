@@ -167,6 +167,7 @@ class DeviceHome:
         records = self._records.changes(core, state)
         self._log.write(records)
         self._records.apply(records)
+        self._records.saved(core)
         if first:  # the key file last: a home "exists" only once its first batch is durable
             assert self._salt is not None
             self._write_key_file(wrap_data_key(kek, self._salt, self.log2_n, store_id, data_key))
@@ -197,6 +198,7 @@ class DeviceHome:
             raise HomeError(f"{self.path} has a key but no {LOG_FILE}") from exc
         self._records = DeviceRecords(pickle_key(data_key))
         self._records.apply(sorted(self._log.items(), key=_replay_order), loading=True)
+        self._log.release()
         (self.path / STATE_FILE).unlink(missing_ok=True)  # left by a conversion cut short
         return self._records.build()
 

@@ -21,14 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from fulcrum.e2ee.at_rest import (
-    ID_BYTES,
-    NONCE_BYTES,
-    TAG_BYTES,
-    new_store_id,
-    open_record,
-    seal_record,
-)
+from fulcrum.e2ee.at_rest import ID_BYTES, NONCE_BYTES, TAG_BYTES, RecordKey, new_store_id
 from fulcrum.e2ee.errors import DecryptionFailed
 
 LOG_MAGIC = b"FLCL1"
@@ -92,6 +85,7 @@ class RecordLog:
         self.compact_ratio = compact_ratio
         self.compact_min_bytes = compact_min_bytes
         self.log_id = b""
+        self._sealer = RecordKey(data_key, store_id, b"")
         self.seq = 0
         self.size = 0
         self.truncated = 0  # bytes of torn or uncommitted tail dropped at open
@@ -99,6 +93,7 @@ class RecordLog:
         self._live: dict[tuple[int, str], bytes] = {}  # plaintext of the live record per key
         self._live_bytes = 0
         self._fd: int | None = None
+        self._values: dict[tuple[int, str], Any] | None = None
 
     def __repr__(self) -> str:
         return f"RecordLog(path={str(self.path)!r}, records={self.seq}, bytes={self.size})"
@@ -123,12 +118,14 @@ class RecordLog:
         if data[len(LOG_MAGIC) : len(LOG_MAGIC) + ID_BYTES] != self.store_id:
             raise StoreCorrupted(f"{self.path} belongs to another device store")
         self.log_id = data[len(LOG_MAGIC) + ID_BYTES : LOG_HEADER]
+        self._sealer = RecordKey(self._data_key, self.store_id, self.log_id)
         committed = LOG_HEADER
-        pending: list[tuple[int, str, bytes]] = []
+        pending: list[tuple[tuple[int, str], bytes, Any]] = []
+        values: dict[tuple[int, str], Any] = {}
         frames = _frames(data, LOG_HEADER)
         for seq, (offset, kind, sealed) in enumerate(frames):
             try:
-                plain = open_record(self._data_key, self.store_id, self.log_id, seq, kind, sealed)
+                plain = self._sealer.open(seq, kind, sealed)
             except DecryptionFailed:
                 if any(
                     k == COMMIT or self._opens(s, k, b)
@@ -139,14 +136,20 @@ class RecordLog:
                     ) from None
                 break
             if kind == COMMIT:
-                for k, key, body in pending:
-                    self._live[(k, key)] = body
+                for k, body, value in pending:
+                    if value is None:
+                        self._live.pop(k, None)
+                        values.pop(k, None)
+                    else:
+                        self._live[k] = body
+                        values[k] = value
                 pending = []
                 committed = offset + 4 + 1 + len(sealed)
                 self.seq = seq + 1
             else:
-                pending.append((kind, self._key_of(plain), plain))
-        self._live = {k: v for k, v in self._live.items() if json.loads(v)[1] is not None}
+                key, value = self._decode(plain)
+                pending.append(((kind, key), plain, value))
+        self._values = values
         self._live_bytes = sum(RECORD_OVERHEAD + len(p) for p in self._live.values())
         self.size = committed
         self.truncated = len(data) - committed
@@ -158,27 +161,35 @@ class RecordLog:
 
     def _opens(self, seq: int, kind: int, sealed: bytes) -> bool:
         try:
-            open_record(self._data_key, self.store_id, self.log_id, seq, kind, sealed)
+            self._sealer.open(seq, kind, sealed)
         except DecryptionFailed:
             return False
         return True
 
     @staticmethod
-    def _key_of(plain: bytes) -> str:
+    def _decode(plain: bytes) -> tuple[str, Any]:
         try:
-            key = json.loads(plain)[0]
-        except (ValueError, IndexError, KeyError, TypeError) as exc:
+            key, value = json.loads(plain)
+        except (ValueError, TypeError) as exc:
             raise StoreCorrupted("a record's plaintext is not a [key, value] pair") from exc
         if not isinstance(key, str):
             raise StoreCorrupted("a record's key is not a string")
-        return key
+        return key, value
 
     # --- reading ----------------------------------------------------------------------------
 
     def items(self) -> Iterator[Record]:
         """The live records, in no particular order."""
+        if self._values is not None:  # decoded at open, until the first write or release()
+            for (kind, key), value in self._values.items():
+                yield kind, key, value
+            return
         for (kind, key), plain in self._live.items():
             yield kind, key, json.loads(plain)[1]
+
+    def release(self) -> None:
+        """Drop the values decoded at open (``items`` decodes from then on)."""
+        self._values = None
 
     @property
     def live_bytes(self) -> int:
@@ -203,6 +214,7 @@ class RecordLog:
             return 0
         out += self._frame(seq, COMMIT, b"")
         fd = self._require_fd()
+        self._values = None
         os.write(fd, bytes(out))
         os.fsync(fd)
         self.seq, self.size = seq + 1, self.size + len(out)
@@ -215,7 +227,7 @@ class RecordLog:
         return len(out)
 
     def _frame(self, seq: int, kind: int, plain: bytes) -> bytes:
-        sealed = seal_record(self._data_key, self.store_id, self.log_id, seq, kind, plain)
+        sealed = self._sealer.seal(seq, kind, plain)
         return (1 + len(sealed)).to_bytes(4, "big") + bytes([kind]) + sealed
 
     def _require_fd(self) -> int:
@@ -236,6 +248,7 @@ class RecordLog:
     def _rewrite(self, live: list[tuple[int, str, bytes]]) -> None:
         self.close()
         self.log_id = new_store_id()
+        self._sealer = RecordKey(self._data_key, self.store_id, self.log_id)
         out = bytearray(LOG_MAGIC + self.store_id + self.log_id)
         for seq, (kind, _, plain) in enumerate(live):
             out += self._frame(seq, kind, plain)

@@ -98,30 +98,54 @@ def unwrap_data_key(kek: bytes, blob: bytes) -> bytes:
 
 
 def record_aad(store_id: bytes, log_id: bytes, seq: int, kind: int) -> bytes:
+    """``domain_message(label, store_id, log_id, seq as 8 bytes, kind as 1 byte)``."""
     return domain_message(
         _RECORD_LABEL, store_id, log_id, seq.to_bytes(8, "big"), kind.to_bytes(1, "big")
     )
 
 
+class RecordKey:
+    """The data key of one log file: seals and opens its records (the AAD prefix is cached)."""
+
+    __slots__ = ("_key", "_prefix")
+
+    def __init__(self, data_key: bytes, store_id: bytes, log_id: bytes) -> None:
+        self._key = data_key
+        self._prefix = domain_message(_RECORD_LABEL, store_id, log_id)
+
+    def __repr__(self) -> str:
+        return "RecordKey(<secret>)"
+
+    def _aad(self, seq: int, kind: int) -> bytes:
+        # Same bytes as record_aad: the two fields have fixed lengths (8 and 1).
+        return self._prefix + b"\0\0\0\x08" + seq.to_bytes(8, "big") + b"\0\0\0\x01" + bytes([kind])
+
+    def seal(self, seq: int, kind: int, plaintext: bytes) -> bytes:
+        """``nonce || AES-256-GCM(data_key, plaintext, aad(store, log, seq, kind))``."""
+        nonce = random_bytes(NONCE_BYTES)
+        return nonce + aes256gcm_seal(self._key, nonce, plaintext, self._aad(seq, kind))
+
+    def open(self, seq: int, kind: int, sealed: bytes) -> bytes:
+        if len(sealed) < NONCE_BYTES + TAG_BYTES:
+            raise DecryptionFailed("record too short")
+        try:
+            return aes256gcm_open(
+                self._key, sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], self._aad(seq, kind)
+            )
+        except CryptoError as exc:
+            raise DecryptionFailed("record does not authenticate") from exc
+
+
 def seal_record(
     data_key: bytes, store_id: bytes, log_id: bytes, seq: int, kind: int, plaintext: bytes
 ) -> bytes:
-    """``nonce || AES-256-GCM(data_key, plaintext, aad(store, log, seq, kind))``."""
-    nonce = random_bytes(NONCE_BYTES)
-    aad = record_aad(store_id, log_id, seq, kind)
-    return nonce + aes256gcm_seal(data_key, nonce, plaintext, aad)
+    return RecordKey(data_key, store_id, log_id).seal(seq, kind, plaintext)
 
 
 def open_record(
     data_key: bytes, store_id: bytes, log_id: bytes, seq: int, kind: int, sealed: bytes
 ) -> bytes:
-    if len(sealed) < NONCE_BYTES + TAG_BYTES:
-        raise DecryptionFailed("record too short")
-    aad = record_aad(store_id, log_id, seq, kind)
-    try:
-        return aes256gcm_open(data_key, sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
-    except CryptoError as exc:
-        raise DecryptionFailed("record does not authenticate") from exc
+    return RecordKey(data_key, store_id, log_id).open(seq, kind, sealed)
 
 
 # --- the earlier whole-state format (read for migration; written by tests and the bench) ----

@@ -18,7 +18,15 @@ from tests.unit.client.fixtures import (
 from fulcrum.client.home import KEY_FILE, LOG_FILE, STATE_FILE, DeviceHome, StoreCorrupted
 from fulcrum.client.store import LOG_HEADER, RecordLog
 from fulcrum.e2ee import DecryptionFailed
-from fulcrum.e2ee.at_rest import WrongPassphrase, new_salt, storage_key
+from fulcrum.e2ee.at_rest import (
+    RecordKey,
+    WrongPassphrase,
+    new_salt,
+    open_record,
+    record_aad,
+    seal_record,
+    storage_key,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -322,3 +330,15 @@ def test_save_cost_does_not_grow_with_history(tmp_path: Path) -> None:
 
 def home_size(path: Path) -> int:
     return (path / LOG_FILE).stat().st_size
+
+
+def test_cached_record_aad_matches_the_domain_message() -> None:
+    store_id, log_id = bytes(range(16)), bytes(range(16, 32))
+    for seq, kind in [(0, 0), (1, 9), (2**40 + 3, 255)]:
+        aad = RecordKey(b"k" * 32, store_id, log_id)._aad(seq, kind)
+        assert aad == record_aad(store_id, log_id, seq, kind)
+    sealed = seal_record(b"k" * 32, store_id, log_id, 7, 3, b"body")
+    assert open_record(b"k" * 32, store_id, log_id, 7, 3, sealed) == b"body"
+    for seq, kind, other in [(8, 3, log_id), (7, 4, log_id), (7, 3, store_id)]:
+        with pytest.raises(DecryptionFailed):
+            open_record(b"k" * 32, store_id, other, seq, kind, sealed)
