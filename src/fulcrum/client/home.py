@@ -179,6 +179,12 @@ class DeviceHome:
             _atomic_write(self.path / DEVICE_FILE, encoded)
             self._public = encoded
 
+    def save_file(self, path: Path, data: bytes) -> None:
+        """Write a received attachment durably (fsynced, like the log) before it is acknowledged:
+        the relay drops the ciphertext once every device acked."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, data)
+
     def _write_key_file(self, blob: bytes) -> None:
         _atomic_write(self.path / KEY_FILE, blob)
 

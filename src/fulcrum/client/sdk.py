@@ -375,7 +375,7 @@ class FulcrumClient:
     def _save_files(self, message: ReceivedMessage) -> None:
         self.home.files_dir.mkdir(parents=True, exist_ok=True)
         for key, data in message.attachments:
-            self.saved_path(key, data).write_bytes(data)
+            self.home.save_file(self.saved_path(key, data), data)
 
     def saved_path(self, key: AttachmentKey, data: bytes) -> Path:
         """Where a received attachment is saved: files/<sha256 prefix>-<sanitised name>."""

@@ -32,15 +32,21 @@ def on_disk_history(home: Path) -> list[str]:
     return [h["text"] for h in core.history]
 
 
-async def test_messages_are_durable_before_they_are_acknowledged(world: World) -> None:
+async def test_messages_are_durable_before_they_are_acknowledged(
+    world: World, tmp_path: Path
+) -> None:
     alice, bob = await world.user("alice"), await world.user("bob")
+    attachment = tmp_path / "notes.txt"
+    attachment.write_bytes(b"attached " * 20)
     for i in range(3):
-        await alice.send_text("bob", f"durable {i}")
+        await alice.send_text("bob", f"durable {i}", [attachment] if i == 1 else [])
     acked: list[list[int]] = []
     real_ack = bob.transport.ack
 
     async def checking_ack(seqs: list[int]) -> None:
         assert on_disk_history(world.root / "bob")[-3:] == [f"durable {i}" for i in range(3)]
+        saved = list((world.root / "bob" / "files").iterdir())
+        assert [p.read_bytes() for p in saved] == [attachment.read_bytes()]
         acked.append(list(seqs))
         await real_ack(seqs)
 
