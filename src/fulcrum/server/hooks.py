@@ -53,6 +53,8 @@ class SendContext:
     recipient_devices: tuple[str, ...]  # sorted "account/device_id"
     group: GroupRecord | None
     session: Session  # the open send transaction
+    # per-envelope values a hook hands from before_accept to after_accept (never stored)
+    scratch: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __repr__(self) -> str:  # keep ciphertexts out of logs and tracebacks
         return f"SendContext(msg_id={self.envelope.msg_id!r}, sender={self.sender.account!r})"

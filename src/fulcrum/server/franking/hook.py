@@ -20,6 +20,7 @@ from fulcrum.wire.api import FrankingTag, SendReceipt
 from fulcrum.wire.reports import FRANKING_ENV_KEY
 
 COMMITMENT_BYTES = 32
+_SCRATCH = "franking"
 
 
 def franking_envelope(ctx: SendContext) -> ServerEnvelope:
@@ -83,7 +84,9 @@ class FrankingHook:
             raise SendRefused(
                 "franking_required", "a message needs a 32-byte franking commitment", 400
             )
-        ctx.env[FRANKING_ENV_KEY] = franking_envelope(ctx).to_json()
+        env = franking_envelope(ctx)
+        ctx.env[FRANKING_ENV_KEY] = env.to_json()
+        ctx.scratch[_SCRATCH] = (env, raw)  # after_accept tags these without decoding again
         if ctx.group is not None:
             _record_group_epoch(
                 ctx.session, ctx.group.id, ctx.group.membership_epoch, list(ctx.group.members)
@@ -104,8 +107,12 @@ class FrankingHook:
         keyring = self.vault.keyring(ctxs[0].session, now)
         for i in tagged:
             ctx = ctxs[i]
-            env = ServerEnvelope.from_json(ctx.env[FRANKING_ENV_KEY])
-            commitment = b64d(ctx.envelope.commitment or "", length=COMMITMENT_BYTES)
+            bound = ctx.scratch.get(_SCRATCH)
+            if isinstance(bound, tuple):
+                env, commitment = bound
+            else:
+                env = ServerEnvelope.from_json(ctx.env[FRANKING_ENV_KEY])
+                commitment = b64d(ctx.envelope.commitment or "", length=COMMITMENT_BYTES)
             kid, value = tag(keyring, commitment, env, now)
             franking = FrankingTag(kid=kid, tag=b64e(value))
             out[i] = out[i].model_copy(update={"franking": franking})

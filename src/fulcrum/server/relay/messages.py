@@ -123,14 +123,17 @@ async def send_batch(
     state = state_of(request)
     outcomes = await run_in_threadpool(_accept_many, state, body.envelopes, caller)
     results: list[BatchResult] = []
+    newest: dict[str, int] = {}  # one push per recipient device per batch: its newest seq
     for envelope, outcome in zip(body.envelopes, outcomes, strict=True):
         if isinstance(outcome, ApiError):
             detail = ErrorDetail(code=outcome.code, message=outcome.message)
             results.append(BatchResult(msg_id=envelope.msg_id, status=outcome.status, error=detail))
             continue
         _record(state, envelope, caller, outcome)
-        await _push(state, outcome.pushes)
+        for device_id, seq in outcome.pushes:
+            newest[device_id] = max(seq, newest.get(device_id, 0))
         results.append(BatchResult(msg_id=envelope.msg_id, status=200, receipt=outcome.receipt))
+    await _push(state, tuple(newest.items()))
     return BatchReceipt(results=results)
 
 
@@ -241,7 +244,8 @@ async def _pending(state: RelayState, device_id: str) -> int:
 @router.websocket("/ws")
 async def push_channel(ws: WebSocket) -> None:
     """Push channel: ``{"type":"hello","unacked":n}`` on connect, then ``{"type":"queued",
-    "seq":n}`` per new delivery. Authenticate with ``Authorization: Bearer <token>``."""
+    "seq":n}`` per new delivery (one per batch request, with the batch's newest seq for this
+    device). Authenticate with ``Authorization: Bearer <token>``."""
     state = relay_state(ws.app)
     token = _bearer(ws)
     device = await run_in_threadpool(device_for_token, state, token) if token else None

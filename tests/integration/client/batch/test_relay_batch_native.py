@@ -4,14 +4,19 @@ hook refusal, fetch and ack ownership."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
+import httpx
 import pytest
 from tests.integration.server.helpers import assert_error, dm_envelope, register, row_counts
+from websockets.asyncio.client import connect
 
 import fulcrum.server.relay.messages as relay_messages
 from fulcrum.encoding import b64d
 from fulcrum.server.state import RelayState
+from fulcrum.server.testing import LiveServer
 from fulcrum.store import DeliveryQueue
 from fulcrum.store.safety import SqlSafetyStore
 
@@ -156,3 +161,27 @@ async def test_ack_of_a_foreign_seq_refuses_the_lot(api, relay: RelayState):
     with relay.db.read() as session:
         assert DeliveryQueue(session).pending_count(bob.device_id) == 0
         assert DeliveryQueue(session).pending_count(carol.device_id) == 1
+
+
+async def test_one_push_per_device_per_batch_with_its_newest_seq(
+    live_server: LiveServer, live_api: httpx.AsyncClient
+):
+    alice, bob = await register(live_api, "alice"), await register(live_api, "bob")
+    carol = await register(live_api, "carol")
+    url = live_server.ws_url + "/v1/ws"
+    async with (
+        connect(url, additional_headers=bob.headers, open_timeout=5) as bob_ws,
+        connect(url, additional_headers=carol.headers, open_timeout=5) as carol_ws,
+    ):
+        for ws in (bob_ws, carol_ws):
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
+        envs = [dm_envelope(alice, [bob]) for _ in range(5)] + [dm_envelope(alice, [carol])]
+        r = await alice.post("/v1/messages:batch", json={"envelopes": envs})
+        assert [x["status"] for x in r.json()["results"]] == [200] * 6
+        for dev, ws, count in ((bob, bob_ws, 5), (carol, carol_ws, 1)):
+            event = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            items = (await dev.get("/v1/queue")).json()["items"]
+            assert len(items) == count
+            assert event == {"type": "queued", "seq": items[-1]["seq"]}
+            with pytest.raises(TimeoutError):  # and nothing more for this batch
+                await asyncio.wait_for(ws.recv(), 0.3)
