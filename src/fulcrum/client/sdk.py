@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import mimetypes
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,11 +27,12 @@ from fulcrum.client.core import (
 from fulcrum.client.home import DeviceHome, DeviceState, HomeError, outbox_entry
 from fulcrum.client.layers import ReceiveLayer, SendLayer
 from fulcrum.client.standard import LayerSet, standard_layers
-from fulcrum.client.transport import HttpTransport, ServerUnreachable
+from fulcrum.client.transport import RETRY_STATUSES, ApiError, HttpTransport, ServerUnreachable
 from fulcrum.e2ee import DeviceAccount, OlmSessions, seal_attachment
 from fulcrum.e2ee.content import AttachmentKey
 from fulcrum.encoding import b64d, parse_json_object
 from fulcrum.wire import api
+from fulcrum.wire.batch import MAX_BATCH, BatchReceipt, SendBatch
 from fulcrum.wire.statements import device_key_statement
 
 ONE_TIME_KEY_BATCH = 50
@@ -310,13 +312,71 @@ class FulcrumClient:
         self.save()
 
     async def flush_outbox(self) -> int:
-        """Re-send envelopes that were persisted but never confirmed (same message ids)."""
+        """Re-send envelopes that were persisted but never confirmed (same message ids, so the
+        relay answers one it already has as a duplicate). One queued envelope goes through
+        ``POST /v1/messages``; more go through ``POST /v1/messages:batch``, up to ``MAX_BATCH``
+        per request, with the same retries and backoff: the transport retries a failed request,
+        and envelopes a batch answers with a retryable status (429, 5xx) are sent again after
+        the same backoff. Every accepted envelope leaves the outbox; then the first refusal is
+        raised as ``ApiError`` (the refused envelope stays queued, as with single sends), or
+        ``ServerUnreachable`` if retryable answers outlast the attempts."""
+        entries = [api.EnvelopeIn.model_validate(e) for e in self.state.outbox]
+        if len(entries) <= 1:
+            for envelope in entries:
+                self._sent(envelope.msg_id, await self.transport.send(envelope))
+            return len(entries)
         sent = 0
-        for entry in list(self.state.outbox):
-            envelope = api.EnvelopeIn.model_validate(entry)
-            self._sent(envelope.msg_id, await self.transport.send(envelope))
-            sent += 1
+        failure: Exception | None = None
+        for start in range(0, len(entries), MAX_BATCH):
+            accepted, error = await self._send_batch(entries[start : start + MAX_BATCH])
+            self._sent_many(accepted)
+            sent += len(accepted)
+            failure = failure or error
+        if failure is not None:
+            raise failure
         return sent
+
+    async def _send_batch(
+        self, envelopes: list[api.EnvelopeIn]
+    ) -> tuple[list[api.SendReceipt], Exception | None]:
+        """One batch, retrying the envelopes answered with a retryable status; returns the
+        receipts of the accepted ones and the first failure (if any)."""
+        transport = self.transport
+        pending, accepted = envelopes, []
+        failure: Exception | None = None
+        delay = transport.backoff
+        for attempt in range(transport.attempts):
+            batch = SendBatch(envelopes=pending)
+            answer = await transport.call("POST", "/messages:batch", BatchReceipt, body=batch)
+            retry: list[api.EnvelopeIn] = []
+            for envelope, result in zip(pending, answer.results, strict=True):
+                if result.status == 200 and result.receipt is not None:
+                    accepted.append(result.receipt)
+                elif result.status in RETRY_STATUSES:
+                    retry.append(envelope)
+                elif failure is None:
+                    detail = result.error or api.ErrorDetail(code="http_error", message="refused")
+                    failure = ApiError(result.status, detail.code, detail.message)
+            pending = retry
+            if not pending:
+                return accepted, failure
+            if attempt + 1 < transport.attempts:
+                await asyncio.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 5.0)
+        unreachable = ServerUnreachable(
+            f"POST /messages:batch: {len(pending)} envelope(s) still refused for now after "
+            f"{transport.attempts} attempts"
+        )
+        return accepted, failure or unreachable
+
+    def _sent_many(self, receipts: list[api.SendReceipt]) -> None:
+        if not receipts:
+            return
+        done = {r.msg_id for r in receipts}
+        self.state.outbox = [e for e in self.state.outbox if e["msg_id"] not in done]
+        for receipt in receipts:
+            self.core.record_server_time(receipt.msg_id, receipt.server_ts)
+        self.save()
 
     # --- receiving ----------------------------------------------------------------------------
 
