@@ -159,13 +159,26 @@ def status(data: DataOpt) -> None:
         f"policy: n={policy.n} t={policy.t} epoch={policy.epoch_seconds}s "
         f"retention={policy.retention_seconds}s"
     )
+    from fulcrum.server.escrow import ROSTER_FILE, TrusteeRoster
+
+    pinned = TrusteeRoster(root / ROSTER_FILE).load()
     stores = [TrusteeKeyStore(root / "trustees" / n, n) for n in policy.trustees]
     for store in stores:
         have = (store.directory / "identity.key").exists()
         key = b64e(store.identity().public_key().raw) if have else "(no key yet)"
+        entry = pinned.get(store.name)
+        if entry is not None:  # a remote trustee: keys pinned at enrolment
+            key = f"{b64e(entry.identity_key)}  remote, fingerprint " + fingerprint(
+                entry.identity_key, entry.box_key
+            )
         typer.echo(f"  {store.name}  {key}")
     for path in sorted((root / "epochs").glob("*.json"), key=lambda p: int(p.stem)):
         record = EpochRecord.from_json(json.loads(path.read_text()))
+        if pinned:
+            typer.echo(f"epoch {record.bundle.epoch}: log index {record.log_index}, "
+                       f"{len(record.signatures)} trustee signatures; shares on the trustees' "
+                       "hosts")  # fmt: skip
+            continue
         held = sum(s.has_share(record.bundle.epoch) for s in stores)
         gone = sum(s.is_destroyed(record.bundle.epoch) for s in stores)
         typer.echo(

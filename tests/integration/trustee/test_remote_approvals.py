@@ -5,12 +5,23 @@ from __future__ import annotations
 import time
 
 import pytest
+from fastapi import FastAPI
 from tests.integration.access.conftest import JUDGE_KEY_ID, Desk
 from tests.integration.trustee.conftest import RemoteCouncil
 
-from fulcrum.access import SignedWarrant, Warrant, WarrantOpening, sign_warrant
+from fulcrum.access import (
+    SignedWarrant,
+    TrusteeDecision,
+    Warrant,
+    WarrantOpening,
+    sign_warrant,
+    warrant_digest,
+)
+from fulcrum.access.decision import sign_decision
+from fulcrum.encoding import b64e
 from fulcrum.hazmat.signing import SigningKey
 from fulcrum.server.access import AccessService
+from fulcrum.server.loopback import LiveServer
 from fulcrum.store.access import AccessWarrant
 from fulcrum.translog import TrusteeApproval
 
@@ -90,6 +101,48 @@ def test_the_trustees_own_quota_from_the_log_denies(
     assert len(logged) == 5 and all(d.reasons == ("agency-warrant-quota",) for d in logged)
 
 
+def impostor(decision: TrusteeDecision, key: SigningKey) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/approvals")
+    def approvals() -> dict[str, object]:
+        return {"decision": b64e(decision.to_bytes()),
+                "signature": b64e(sign_decision(decision, key))}  # fmt: skip
+
+    return app
+
+
+@pytest.mark.parametrize("case", ["valid", "wrong-key", "other-warrant"])
+def test_the_platform_logs_no_decision_it_cannot_check(
+    desk: Desk, remote_council: RemoteCouncil, case: str
+) -> None:
+    """Trustee 1's URL answers an approval signed by another key, or one on another warrant (a
+    correctly signed one on this warrant is the control: it is logged)."""
+    signed = desk.warrant(["alice"])
+    wid = signed.warrant.warrant_id
+    assert desk.submit(signed).status_code == 200
+    opening = desk.service.opening(wid)
+    store = remote_council.stores[0]
+    digest = warrant_digest(opening.signed, opening.salt)
+    if case == "wrong-key":
+        decision = TrusteeDecision(wid, store.name, digest, True, (), desk.service.now())
+        key = SigningKey.generate()
+    else:
+        other = wid if case == "valid" else "XA:other:1"
+        decision = TrusteeDecision(other, store.name, digest, True, (), desk.service.now())
+        key = store.identity()
+    port = remote_council.servers[0].port
+    remote_council.servers[0].stop()
+    fake = LiveServer(impostor(decision, key), port).start()
+    try:
+        assert desk.service.approve(wid) != []
+    finally:
+        fake.stop()
+    names = [d.trustee_id for d in decisions(desk.service, wid)]
+    first = 0 if case == "valid" else 1
+    assert names == list(remote_council.council.policy.trustees[first:])
+
+
 def test_a_trustee_that_is_down_gives_no_decision_and_is_asked_again(
     desk: Desk, remote_council: RemoteCouncil
 ) -> None:
@@ -98,3 +151,8 @@ def test_a_trustee_that_is_down_gives_no_decision_and_is_asked_again(
     assert desk.activate(signed)["stage"] == "approved"  # four approvals >= t
     names = [d.trustee_id for d in decisions(desk.service, signed.warrant.warrant_id)]
     assert names == list(remote_council.council.policy.trustees[1:])
+    old = remote_council.servers[0]
+    remote_council.servers[0] = LiveServer(old.app, old.port).start()  # back up
+    desk.service.approve(signed.warrant.warrant_id)
+    names = [d.trustee_id for d in decisions(desk.service, signed.warrant.warrant_id)]
+    assert sorted(names) == sorted(remote_council.council.policy.trustees)

@@ -95,6 +95,11 @@ async def test_dkg_approval_and_partials_with_trustee_processes(
     assert record is not None and len(record.signatures) == 5
     assert all((tmp_path / "hosts" / n / "shares").is_dir() for n in council.policy.trustees)
     assert not (Path(desk.server.settings.data_dir) / "escrow" / "trustees").exists()
+    status = CliRunner().invoke(
+        trustee_app, ["status", "--data", str(desk.server.settings.data_dir)]
+    )
+    assert status.output.count("remote, fingerprint") == 5, status.output
+    assert "5 trustee signatures; shares on the trustees' hosts" in status.output
     signed = desk.warrant(["alice"])
     wid = signed.warrant.warrant_id
     assert desk.activate(signed)["stage"] == "approved"
