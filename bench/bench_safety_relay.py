@@ -1,7 +1,9 @@
 """Added latency per send at the platform: the relay's real send path (``accept_envelope`` in a
 write transaction on SQLite) with and without the minor-protection hook, in the same process.
 
-Prints per-send times and the ratio (with rules) / (without rules); target <= 1.1x.
+Prints per-send times and the ratio (with rules) / (without rules); target <= 1.1x. Also the
+batch path (``accept_batch_native``, ``BENCH_BATCH`` envelopes of one sender per transaction, as
+``POST /v1/messages:batch`` runs it): time per message with and without the hook, and its ratio.
 Run: ``python bench/bench_safety_relay.py``.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from fulcrum.encoding import b64e
 from fulcrum.server.hooks import HookChain
+from fulcrum.server.relay.batch import accept_batch_native
 from fulcrum.server.relay.common import now_ms
 from fulcrum.server.safety.hooks import SafetySendHook
 from fulcrum.server.safety.service import SafetyService
@@ -25,6 +28,7 @@ from fulcrum.wire.api import EnvelopeIn, RatchetCiphertext
 
 N = int(os.environ.get("BENCH_SENDS", "2000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+BATCH = int(os.environ.get("BENCH_BATCH", "50"))
 
 
 def setup(db: Database, pairs: int) -> list[tuple[DeviceRecord, str, str]]:
@@ -79,6 +83,21 @@ def run(db: Database, hooks: HookChain, senders: list[tuple[DeviceRecord, str, s
     return statistics.median(times)
 
 
+def run_batches(
+    db: Database, hooks: HookChain, senders: list[tuple[DeviceRecord, str, str]]
+) -> float:
+    """Median time per message of batches of ``BATCH`` envelopes from one sender to its peer."""
+    times = []
+    for i in range(max(N // BATCH, 1)):
+        dev, peer, peer_dev = senders[i % len(senders)]
+        envs = [envelope(dev.account, peer, peer_dev) for _ in range(BATCH)]
+        t0 = time.perf_counter()
+        with db.write() as session:
+            accept_batch_native(session, envs, dev, hooks, now_ms)
+        times.append((time.perf_counter() - t0) / BATCH)
+    return statistics.median(times)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database.connect(f"sqlite:///{Path(tmp) / 'bench.db'}")
@@ -102,6 +121,15 @@ def main() -> None:
         print(f"send path with rules:                 {r * 1e6:8.1f} us")
         print(f"send path with rules, no account cache: {u * 1e6:6.1f} us")
         print(f"ratio: {r / b:.3f}x (target <= 1.1x); without the account cache {u / b:.3f}x")
+        batch_base, batch_rules = [], []
+        for _ in range(ROUNDS):
+            batch_base.append(run_batches(db, plain, senders))
+            batch_rules.append(run_batches(db, rules, senders))
+        bb, br = min(batch_base), min(batch_rules)
+        label = f"batch path ({BATCH} per transaction), per message,"
+        print(f"{label} without rules: {bb * 1e6:7.1f} us")
+        print(f"{label} with rules:    {br * 1e6:7.1f} us")
+        print(f"batch ratio: {br / bb:.3f}x")
         db.dispose()
 
 
