@@ -290,13 +290,22 @@ class DeliveryQueue:
             .where(MESSAGES.c.id.in_(done))
             .values(body=b"", group_ratchet=None, escrow=None)
         )
+        linked = sorted(
+            {
+                str(a)
+                for a in self.session.scalars(
+                    select(LINKS.c.attachment_id).where(LINKS.c.message_id.in_(done))
+                )
+            }
+        )
+        if not linked:  # the common case: no attachments, no attachment statement
+            return
         still_needed = (
             select(LINKS.c.attachment_id)
             .join(QUEUE, QUEUE.c.message_id == LINKS.c.message_id)
-            .where(QUEUE.c.acked.is_(False))
+            .where(LINKS.c.attachment_id.in_(linked), QUEUE.c.acked.is_(False))
             .scalar_subquery()
         )
-        linked = select(LINKS.c.attachment_id).where(LINKS.c.message_id.in_(done)).scalar_subquery()
         self.session.execute(
             update(ATTACHMENTS)
             .where(ATTACHMENTS.c.id.in_(linked), ATTACHMENTS.c.id.not_in(still_needed))

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, WebSocket
+from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from starlette.websockets import WebSocketDisconnect
@@ -183,20 +183,21 @@ async def fetch_queue(
     limit: int | None = Query(default=None, ge=1, le=1000),
     after: int = Query(default=0, ge=0),
     caller: DeviceRecord = Caller,
-) -> QueuePage:
+) -> Response:
     """The calling device's unacked deliveries with ``seq > after``, oldest first."""
     state = state_of(request)
     size = min(limit or state.settings.queue_page_size, 1000)
 
-    def page() -> QueuePage:
+    def page() -> bytes:
         with state.db.read() as session:
             rows, more = DeliveryQueue(session).page(caller.id, after=after, limit=size)
         items = [_item(r, caller) for r in rows]
         for hook in state.hooks.delivery:
             items = [hook.prepare(caller, it) for it in items]
-        return QueuePage(items=items, more=more)
+        # serialised here, on the worker thread: the page is validated once, as it is built
+        return QueuePage(items=items, more=more).model_dump_json().encode()
 
-    return await run_in_threadpool(page)
+    return Response(await run_in_threadpool(page), media_type="application/json")
 
 
 @router.post("/queue/ack", response_model=AckResponse, responses=error_responses(401, 403))
