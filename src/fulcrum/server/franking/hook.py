@@ -114,6 +114,6 @@ class FrankingHook:
                 env = ServerEnvelope.from_json(ctx.env[FRANKING_ENV_KEY])
                 commitment = b64d(ctx.envelope.commitment or "", length=COMMITMENT_BYTES)
             kid, value = tag(keyring, commitment, env, now)
-            franking = FrankingTag(kid=kid, tag=b64e(value))
+            franking = FrankingTag.model_construct(kid=kid, tag=b64e(value))  # built here: valid
             out[i] = out[i].model_copy(update={"franking": franking})
         return out
