@@ -11,6 +11,7 @@ chunks of what was added. A save therefore writes what changed, not the history.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,8 +42,24 @@ class DeviceState:
         return f"DeviceState(server={self.server!r})"
 
 
-def _layer_key(*parts: str) -> str:
-    return json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
+def _layer_key(layer: str, top: str, *sub: str) -> str:
+    """``["layer","top"]``, then for one entry of a map a newline and the entry's key (JSON text
+    holds no raw newline, so the first one separates)."""
+    head = json.dumps([layer, top], separators=(",", ":"), ensure_ascii=False)
+    return head if not sub else f"{head}\n{sub[0]}"
+
+
+@functools.lru_cache(maxsize=256)
+def _layer_head(head: str) -> tuple[str, str]:
+    parts = json.loads(head)
+    if not (isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts)):
+        raise HomeError("the device store's layer state is inconsistent")
+    return parts[0], parts[1]
+
+
+def _split_layer_key(key: str) -> list[str]:
+    head, newline, sub = key.partition("\n")
+    return [*_layer_head(head), sub] if newline else list(_layer_head(head))
 
 
 def _pending(entry: dict[str, Any]) -> bool:
@@ -87,7 +104,7 @@ class DeviceRecords:
                     self.group_seen = set()
                 self.group_seen.update((str(s), int(i)) for s, i in value or ())
             elif kind == LAYER:
-                self._apply_layer(json.loads(key), value)
+                self._apply_layer(_split_layer_key(key), value)
             elif value is None:
                 self.snapshots.pop((kind, key), None)
             else:

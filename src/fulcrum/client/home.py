@@ -13,11 +13,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 from fulcrum.client.core import ClientCore, DeviceRecord
-from fulcrum.client.device_records import DeviceRecords, DeviceState
+from fulcrum.client.device_records import GROUP_SEEN, SEEN, DeviceRecords, DeviceState
 from fulcrum.client.store import (
     COMPACT_MIN_BYTES,
     COMPACT_RATIO,
@@ -203,7 +204,9 @@ class DeviceHome:
         except FileNotFoundError as exc:
             raise HomeError(f"{self.path} has a key but no {LOG_FILE}") from exc
         self._records = DeviceRecords(pickle_key(data_key))
-        self._records.apply(sorted(self._log.items(), key=_replay_order), loading=True)
+        self._records.apply(_replay_order(self._log.items()), loading=True)
+        if self._lock is not None and self._log.compaction_due():
+            self._log.compact()  # packs what was saved one message at a time
         self._log.release()
         (self.path / STATE_FILE).unlink(missing_ok=True)  # left by a conversion cut short
         return self._records.build()
@@ -218,9 +221,14 @@ class DeviceHome:
         return core, state
 
 
-def _replay_order(record: tuple[int, str, Any]) -> tuple[int, int]:
-    kind, key, _ = record
-    return kind, int(key) if key.isdigit() else 0
+def _replay_order(records: Iterable[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
+    """Replay-set chunks in chunk order (chunk "0" may replace the set); the rest as they come."""
+    chunks: list[tuple[int, str, Any]] = []
+    out: list[tuple[int, str, Any]] = []
+    for record in records:
+        (chunks if record[0] in (SEEN, GROUP_SEEN) else out).append(record)
+    chunks.sort(key=lambda r: (r[0], int(r[1])))
+    return out + chunks
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

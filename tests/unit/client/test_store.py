@@ -224,10 +224,11 @@ def test_compaction_keeps_exactly_the_live_state(tmp_path: Path) -> None:
     home2 = open_home(tmp_path / "h")
     home2.load()
     assert home2.log is not None
+    live = sorted(home2.log.items(), key=repr)
     home2.log.compact()
-    n_live = len(list(home2.log.items()))
-    assert len(frames(tmp_path / "h" / LOG_FILE)) == n_live + 1  # the records and one commit
-    assert home2.log.size <= home2.log.live_bytes
+    assert len(frames(tmp_path / "h" / LOG_FILE)) == 2  # one pack and one commit
+    assert sorted(home2.log.items(), key=repr) == live
+    assert home2.log.size <= home2.log.live_bytes + 64
     assert not (tmp_path / "h" / (LOG_FILE + ".tmp")).exists()
 
 
@@ -342,3 +343,38 @@ def test_cached_record_aad_matches_the_domain_message() -> None:
     for seq, kind, other in [(8, 3, log_id), (7, 4, log_id), (7, 3, store_id)]:
         with pytest.raises(DecryptionFailed):
             open_record(b"k" * 32, store_id, other, seq, kind, sealed)
+
+
+def test_large_saves_are_packed_and_opening_packs_single_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fulcrum.client.store as store
+
+    core, state, _, _ = new_core(40)
+    home = open_home(tmp_path / "h")
+    home.lock()
+    home.save(core, state)  # the first save: about a hundred records in one pack
+    log = tmp_path / "h" / LOG_FILE
+    assert len(frames(log)) == 3  # the empty log's commit, one pack, this save's commit
+    for i in range(40, 80):
+        receive(core, i, f"one at a time {i}")
+        home.save(core, state)
+    assert home.log is not None and 2 * home.log.singles > len(list(home.log.items()))
+    assert home.log.compactions == 0
+    expected = snapshot(core, state)
+    home.unlock()
+    monkeypatch.setattr(store, "REPACK_SINGLES", 20)
+    again = open_home(tmp_path / "h")
+    again.lock()
+    assert snapshot(*again.load()) == expected
+    assert again.log is not None and again.log.compactions == 1 and again.log.singles == 0
+    again.unlock()
+    assert len(frames(log)) == 2  # one pack and a commit
+    assert snapshot(*open_home(tmp_path / "h").load()) == expected
+    # A flipped byte inside a pack is caught like any record's.
+    offset, size = frames(log)[0]
+    data = bytearray(log.read_bytes())
+    data[offset + size // 2] ^= 0x20
+    log.write_bytes(bytes(data))
+    with pytest.raises(StoreCorrupted):
+        open_home(tmp_path / "h").load()
