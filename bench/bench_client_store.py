@@ -8,7 +8,8 @@ does to the saved state: one Olm decryption (the session pickle changes), a hist
 replay-set entry and a franking bundle in the layer state. Both run in the same process on the
 same device state (the old series runs second, on a history longer by ``--messages``), on the same
 disk, with fsync. Also printed: bytes written per message and the time to open a home of that size
-(the passphrase KDF excluded: both formats pay it once per open).
+(the passphrase KDF excluded: both formats pay it once per open), packed as after a compaction and,
+the worst case, one record per entry.
 
     python bench/bench_client_store.py [--messages 30] [--sizes 100 10000]
 """
@@ -23,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from fulcrum.client import store
 from fulcrum.client.core import ClientCore, DeviceRecord
 from fulcrum.client.home import LOG_FILE, DeviceHome, DeviceState, legacy_load
 from fulcrum.e2ee import DeviceAccount, GroupSender, OlmSessions
@@ -121,6 +123,27 @@ class Device:
         }
 
 
+def open_unpacked(device: Device, path: Path) -> float:
+    """Seconds to open the same state saved as one record per entry (no packs): the worst case,
+    a log written one message at a time and not yet compacted."""
+    saved = store.PACK_MIN_RECORDS
+    store.PACK_MIN_RECORDS = 1 << 62
+    try:
+        home = DeviceHome(path, log2_n=LOG2_N)
+        home.unlock_with("bench passphrase")
+        home.save(device.core, device.state)
+        home.unlock()
+    finally:
+        store.PACK_MIN_RECORDS = saved
+    reader = DeviceHome(path)
+    reader.unlock_with("bench passphrase")
+    t0 = time.perf_counter()
+    reader.load()  # not locked: opening does not compact it
+    elapsed = time.perf_counter() - t0
+    reader.unlock()
+    return elapsed
+
+
 def measure(size: int, messages: int, root: Path) -> dict[str, float]:
     device = Device()
     device.receive()  # the first decryption creates the inbound session
@@ -161,6 +184,7 @@ def measure(size: int, messages: int, root: Path) -> dict[str, float]:
     reader.load()
     t3 = time.perf_counter()
     reader.unlock()
+    unpacked = open_unpacked(device, root / f"unpacked-{size}")
     return {
         "old_ms": statistics.median(old_t) * 1e3,
         "new_ms": statistics.median(new_t) * 1e3,
@@ -168,6 +192,7 @@ def measure(size: int, messages: int, root: Path) -> dict[str, float]:
         "new_bytes": statistics.median(new_b),
         "old_open_ms": (t1 - t0) * 1e3,
         "new_open_ms": (t3 - t2) * 1e3,
+        "unpacked_open_ms": unpacked * 1e3,
         "log_bytes": float((new_dir / LOG_FILE).stat().st_size),
         "state_bytes": float((old_dir / "state.fulcrum").stat().st_size),
     }
@@ -196,7 +221,8 @@ def main() -> None:
     lo, hi = min(rows), max(rows)
     for size, r in rows.items():
         print(
-            f"{size:>8} entries: log {r['log_bytes']:.0f} B, whole state {r['state_bytes']:.0f} B"
+            f"{size:>8} entries: log {r['log_bytes']:.0f} B, whole state {r['state_bytes']:.0f} B; "
+            f"open unpacked (one record per entry) {r['unpacked_open_ms']:.1f} ms"
         )
     print(
         f"growth {lo} -> {hi} entries: old {rows[hi]['old_ms'] / rows[lo]['old_ms']:.1f}x, "
