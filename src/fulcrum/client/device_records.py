@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,12 +214,12 @@ class DeviceRecords:
             "last_seq": state.last_seq,
             "rejected_count": core.rejected_count,
         }
-        group_in = core.group_receiver.pickle(pk)
+        group_sessions, group_seen = _group_receiver_state(core.group_receiver, pk)
         current: dict[int, dict[str, Any]] = {
             META: {"": meta},
             DEVICE: {"": core.device.pickle(pk)},
             SESSION: dict(core.sessions.pickle(pk)),
-            GROUP_IN: dict(group_in["sessions"]),  # type: ignore[call-overload]
+            GROUP_IN: group_sessions,
             GROUP_OUT: {
                 g: {
                     "sender": s.pickle(pk) if (s := core.group_senders.get(g)) else None,
@@ -237,9 +237,11 @@ class DeviceRecords:
             out.extend(self._snapshot_changes(kind, values))
         out.extend(self._history_changes(core.history))
         out.extend(self._set_changes(SEEN, core.seen, self.seen, self.seen_chunks))
-        seen_pairs = {(str(s), int(i)) for s, i in group_in["seen"]}  # type: ignore[attr-defined]
-        pairs = self._set_changes(GROUP_SEEN, seen_pairs, self.group_seen, self.group_seen_chunks)
-        out.extend(pairs)
+        if len(group_seen) != len(self.group_seen):  # the receiver's replay set only grows
+            pairs = self._set_changes(
+                GROUP_SEEN, group_seen, self.group_seen, self.group_seen_chunks
+            )
+            out.extend(pairs)
         out.extend(self._layer_changes(core.layer_state))
         return out
 
@@ -349,6 +351,22 @@ class DeviceRecords:
 
 
 _MISSING: Any = object()
+
+
+def _group_receiver_state(
+    receiver: GroupReceiver, pk: bytes
+) -> tuple[dict[str, Any], Collection[tuple[str, int]]]:
+    """The receiver's inbound sessions (pickled) and its replay set, without sorting the whole set
+    as ``GroupReceiver.pickle`` does on every call (which grows with the group messages received).
+    Falls back to ``pickle`` should the receiver's layout change."""
+    sessions, seen = getattr(receiver, "_sessions", None), getattr(receiver, "_seen", None)
+    if isinstance(sessions, dict) and isinstance(seen, set):
+        pickled = {
+            sid: [owner, str(inbound.pickle(pk))] for sid, (owner, inbound) in sessions.items()
+        }
+        return pickled, seen
+    data: dict[str, Any] = receiver.pickle(pk)
+    return dict(data["sessions"]), {(str(s), int(i)) for s, i in data["seen"]}
 
 
 def _json_copy(value: Any) -> Any:
