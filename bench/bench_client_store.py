@@ -11,7 +11,7 @@ disk, with fsync. Also printed: bytes written per message and the time to open a
 (the passphrase KDF excluded: both formats pay it once per open), packed as after a compaction and,
 the worst case, one record per entry.
 
-    python bench/bench_client_store.py [--messages 30] [--sizes 100 10000]
+    python bench/bench_client_store.py [--messages 30] [--sizes 100 10000] [--group]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from fulcrum.client.core import ClientCore, DeviceRecord
 from fulcrum.client.home import LOG_FILE, DeviceHome, DeviceState, legacy_load
 from fulcrum.e2ee import DeviceAccount, GroupSender, OlmSessions
 from fulcrum.e2ee.at_rest import new_salt, pickle_key, seal_state, storage_key
+from fulcrum.e2ee.groups import GroupSessionKey
 
 LOG2_N = 10  # the passphrase KDF runs once per open: not what is measured here
 
@@ -78,9 +79,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 class Device:
-    """Alice's state, and Bob sending her direct messages over a real Olm session."""
+    """Alice's state, and Bob sending her direct messages over a real Olm session (or, with
+    ``group``, group messages over a real Megolm session)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, group: bool = False) -> None:
+        self.group = group
         alice, self.bob = DeviceAccount(), DeviceAccount()
         self.core = ClientCore("alice", "A1", alice, OlmSessions(alice))
         self.core.directory["bob"] = {
@@ -93,12 +96,20 @@ class Device:
         self.bob_sessions.start(alice.identity_key, otk)
         self.state = DeviceState("http://127.0.0.1:8080", "bearer-token")
         self.n = 0
+        self.outbound = GroupSender("team", 1, 1000.0)
+        key = self.outbound.session_key()
+        self.core.group_receiver.add(
+            self.bob.identity_key, GroupSessionKey(key.group_id, key.session_id, key.session_key)
+        )
 
     def receive(self, *, decrypt: bool = True) -> None:
         i, self.n = self.n, self.n + 1
         msg_id = f"m{i:08d}"
         text = f"message {i}: " + "lorem ipsum dolor sit amet " * 4
-        if decrypt:
+        if self.group:  # always decrypted: the replay set of (session, index) grows with them
+            megolm = self.outbound.encrypt(text.encode())
+            self.core.group_receiver.decrypt(self.bob.identity_key, megolm)
+        elif decrypt:
             ct = self.bob_sessions.encrypt(self.core.device.identity_key, text.encode())
             self.core.sessions.decrypt(self.bob.identity_key, ct)
         self.core.history.append(
@@ -144,8 +155,8 @@ def open_unpacked(device: Device, path: Path) -> float:
     return elapsed
 
 
-def measure(size: int, messages: int, root: Path) -> dict[str, float]:
-    device = Device()
+def measure(size: int, messages: int, root: Path, *, group: bool) -> dict[str, float]:
+    device = Device(group=group)
     device.receive()  # the first decryption creates the inbound session
     while device.n < size:
         device.receive(decrypt=False)
@@ -202,8 +213,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=30, help="saves timed per size")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
+    parser.add_argument("--group", action="store_true", help="group (Megolm) messages instead")
     args = parser.parse_args()
-    print(f"load average: {os.getloadavg()[0]:.2f} (1 min); median of {args.messages} saves")
+    kind = "group (Megolm)" if args.group else "direct (Olm)"
+    print(
+        f"load average: {os.getloadavg()[0]:.2f} (1 min); {kind} messages; "
+        f"median of {args.messages} saves"
+    )
     print(
         f"{'history':>8} {'old ms/msg':>11} {'new ms/msg':>11} {'old/new':>8} "
         f"{'old B/msg':>10} {'new B/msg':>10} {'old open ms':>12} {'new open ms':>12}"
@@ -211,7 +227,7 @@ def main() -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            r = measure(size, args.messages, Path(tmp))
+            r = measure(size, args.messages, Path(tmp), group=args.group)
             rows[size] = r
             print(
                 f"{size:>8} {r['old_ms']:>11.2f} {r['new_ms']:>11.2f} "
