@@ -235,8 +235,9 @@ def weighted_sum(scalars: Sequence[Scalar], points: Sequence[Point]) -> Point:
     """``sum s_i·P_i`` (the identity for no terms): one libsodium multiplication per term and one
     addition between consecutive terms, with no intermediate ``Point`` objects.
 
-    Same result as ``sum((p.mul(s) for s, p in ...), Point.identity())``. ``points`` are ``Point``
-    values, valid by construction, so no input is decoded twice.
+    Same result as ``sum((p.mul(s) for s, p in ...), Point.identity())``, minus the first addition
+    (to the identity) and the wrapper objects. ``points`` are ``Point`` values, valid by
+    construction, so they are not validated again here.
     """
     if len(scalars) != len(points):
         raise CryptoError
