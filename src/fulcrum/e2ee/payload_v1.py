@@ -41,5 +41,12 @@ def decode_v1(data: bytes) -> PayloadParts:
         )
     except MalformedPayload:
         raise
-    except (KeyError, TypeError, AttributeError, EncodingError, DecryptionFailed) as exc:
+    except (
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        EncodingError,
+        DecryptionFailed,
+    ) as exc:
         raise MalformedPayload("malformed ratchet payload") from exc

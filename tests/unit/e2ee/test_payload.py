@@ -1,5 +1,6 @@
 """The version-2 ratchet payload and the canonical header: round trips, strictness, canonicity."""
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -203,3 +204,32 @@ def test_repr_hides_the_content_key() -> None:
     payload = _sample()
     assert payload.k_m.hex() not in repr(payload)
     assert "k_m" not in repr(payload)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from([b"\x02", b"{", b""]))
+def test_arbitrary_bytes_decode_or_fail_with_the_typed_error(junk: bytes, lead: bytes) -> None:
+    with contextlib.suppress(MalformedPayload):
+        RatchetPayload.decode(lead + junk)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_edited_payloads_decode_or_fail_with_the_typed_error(data: st.DataObject) -> None:
+    encoded = bytearray(_sample().encode())
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(encoded) - 1))
+        encoded[i] = data.draw(st.integers(0, 255))
+    with contextlib.suppress(MalformedPayload):
+        RatchetPayload.decode(bytes(encoded))
+
+
+def test_deeply_nested_json_is_a_typed_error() -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(MalformedPayload):
+        RatchetPayload.decode(b'{"v":1,"layers":' + nested + b"}")
+    good = _sample().encode()
+    size = len(good) - good.index(b'{"franking"')
+    body = b'{"a":' + nested + b"}"
+    with pytest.raises(MalformedPayload):
+        RatchetPayload.decode(good[: -size - 4] + len(body).to_bytes(4, "big") + body)
