@@ -160,7 +160,9 @@ def _parse_v2(data: bytes) -> RatchetPayload:
         start = pos + 4
         pos = start + u32(data, pos)[0]
         texts.append(str(data[start:pos], "utf-8"))
-    client_ts = _u64_at(data, pos)
+    client_ts = _U64(data, pos)[0]
+    if client_ts > MAX_SAFE_INT:
+        raise MalformedPayload("integer out of range")
     start = pos + 12
     pos = start + u32(data, pos + 8)[0]
     content_type = str(data[start:pos], "utf-8")
@@ -212,7 +214,10 @@ def _parse_v2(data: bytes) -> RatchetPayload:
     )
     payload = _NEW(RatchetPayload)
     payload.__dict__.update(
-        header=header, k_m=k_m, attachments=tuple(attachments), layers=_layers(data[pos:])
+        header=header,
+        k_m=k_m,
+        attachments=tuple(attachments),
+        layers=_layers(data[pos:]) if size else {},
     )
     return payload
 
