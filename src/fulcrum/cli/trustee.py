@@ -9,7 +9,9 @@ PostgreSQL database.
 ``keygen``, ``token`` and ``serve`` run ONE trustee as its own process on its own host (see
 docs/operator-guide.md): ``keygen --store`` makes its identity and box keys, and ``serve --data``
 takes that key store directory and answers the DKG (``POST /dkg/...``), warrant approvals
-(``POST /approvals``) and ``POST /partials``, reading and verifying the platform's log itself.
+(``POST /approvals``), ``POST /partials`` and share destruction (``POST /epochs/{e}/destroy``),
+reading and verifying the platform's log itself; ``destroy --store`` destroys that trustee's own
+share once its retention rule allows.
 On the platform, ``enroll`` pins the remote trustees' public keys and ``dkg`` (``--remote``) runs
 their DKG through the coordinator when ``FULCRUM_ACCESS_TRUSTEES`` lists every trustee.
 """
@@ -189,7 +191,14 @@ def status(data: DataOpt) -> None:
 
 @trustee_app.command("destroy")
 def destroy(
-    data: DataOpt,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="The server's data directory (the platform's council)"),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="ONE trustee's key store (its operator, on its own host)"),
+    ] = None,
     epoch: Annotated[
         int | None, typer.Option("--epoch", help="Epoch whose shares to destroy")
     ] = None,
@@ -199,22 +208,75 @@ def destroy(
     expired: Annotated[
         bool, typer.Option("--expired", help="Every epoch past its retention period")
     ] = False,
+    retention_seconds: Annotated[
+        int | None,
+        typer.Option("--retention-seconds", help="With --store: this trustee's retention rule"),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="With --store: trustee name (default: dir name)")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
-    """Destroy epoch shares and log a ShareDestroyed entry for each."""
+    """Destroy epoch shares and log a ShareDestroyed entry for each.
+
+    With --data the platform's council destroys (in-process trustees) or asks every remote
+    trustee to destroy its own share, and logs each signed statement that verifies. With --store
+    a trustee's operator destroys that trustee's share on its own host, once its own retention
+    rule allows; the signed statement is printed and kept, and the platform logs it the next time
+    it asks (`fulcrum trustee destroy --data DIR --epoch E`)."""
+    if (data is None) == (store is None):
+        typer.echo("error: give exactly one of --data or --store", err=True)
+        raise typer.Exit(2)
+    if store is not None:
+        if epoch is None or expired or trustee:
+            typer.echo("error: with --store give --epoch (only)", err=True)
+            raise typer.Exit(2)
+        destroy_own(store, epoch, retention_seconds, name)
+        return
     if (epoch is None) == (not expired):
         typer.echo("error: give exactly one of --epoch or --expired", err=True)
         raise typer.Exit(2)
+    assert data is not None
     council, database = _council(data, db)
     try:
         if expired:
             indices = council.destroy_expired()
+        elif council.remote:
+            assert epoch is not None
+            report = council.destroy_remote(epoch, trustee or None)
+            indices = list(report.indices)
+            for who, why in sorted(report.refused.items()):
+                typer.echo(f"  {who}: not destroyed: {why}")
         else:
             assert epoch is not None
             indices = council.destroy(epoch, trustee or None)
     finally:
         database.dispose()
     typer.echo(f"destroyed {len(indices)} shares; log indices {indices}")
+
+
+def destroy_own(store: Path, epoch: int, retention_seconds: int | None, name: str | None) -> None:
+    """``destroy --store``: this trustee's own share, under its own rule and clock."""
+    import time
+
+    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+    from fulcrum.trustee import DEFAULT_RULES, DestructionRefused, EpochRules, destroy_own_share
+
+    if not (store / "identity.key").exists():
+        typer.echo(f"error: no trustee key store in {store} (no identity.key)", err=True)
+        raise typer.Exit(2)
+    retention = DEFAULT_RULES.retention_seconds if retention_seconds is None else retention_seconds
+    try:
+        rules = EpochRules(DEFAULT_RULES.epoch_seconds, retention)
+        signed = destroy_own_share(TrusteeKeyStore(store, name or store.name), epoch, rules,
+                                   int(time.time()))  # fmt: skip
+    except DestructionRefused as exc:
+        typer.echo(f"error ({exc.code}): {exc}", err=True)
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(signed.to_json(), indent=2))
 
 
 @trustee_app.command("enroll")
@@ -342,6 +404,13 @@ def serve(
         list[str] | None,
         typer.Option("--peer", help="Pin a peer trustee's identity key: NAME=B64KEY (repeat)"),
     ] = None,
+    epoch_seconds: Annotated[
+        int, typer.Option("--epoch-seconds", help="Epoch length this trustee keys (its own rule)")
+    ] = 7 * 86400,
+    retention_seconds: Annotated[
+        int,
+        typer.Option("--retention-seconds", help="How long after an epoch ends its share is kept"),
+    ] = 90 * 86400,
 ) -> None:
     """Serve one trustee: its DKG, warrant approvals and partials, checked against the log."""
     import uvicorn
@@ -352,7 +421,7 @@ def serve(
     from fulcrum.translog import CosignatureVerifier
     from fulcrum.translog.errors import KeyFormatError
     from fulcrum.translog.note import verifier_from_vkey
-    from fulcrum.trustee import PlatformLog, TrusteeDkg, create_trustee_app
+    from fulcrum.trustee import EpochRules, PlatformLog, TrusteeDkg, create_trustee_app
 
     try:
         if not (data / "identity.key").exists():
@@ -373,8 +442,11 @@ def serve(
             if not sep:
                 raise ValueError(f"--peer must be NAME=B64KEY: {item!r}")
             pinned[peer_name] = b64d(key, length=32)
-        app = create_trustee_app(store, PlatformLog(platform, trust), read_token_hash(token_file),
-                                 policy=policy, dkg=TrusteeDkg(store, pinned=pinned))  # fmt: skip
+        rules = EpochRules(epoch_seconds, retention_seconds)
+        log = PlatformLog(platform, trust)
+        dkg = TrusteeDkg(store, pinned=pinned, rules=rules, log=log)
+        app = create_trustee_app(store, log, read_token_hash(token_file), policy=policy, dkg=dkg,
+                                 rules=rules)  # fmt: skip
     except (KeyFormatError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

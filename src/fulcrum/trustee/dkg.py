@@ -14,7 +14,15 @@ identity keys (the roster's box keys must be signed by those identities, and thi
 entry must hold its own keys; ``pinned`` optionally fixes every peer's identity key). A message
 that fails a check is dropped, which the state machine then treats as missing (no commitment,
 no reveal, or a complaint). A sealed share that does not open draws a complaint. At ``finish``
-the share is written to this trustee's key store and the epoch key bundle is signed.
+the share and its validity window are written to this trustee's key store and the epoch key bundle
+is signed.
+
+At ``commit`` the trustee also checks the proposed validity window against its own rules
+(``EpochRules``: the window must be exactly the epoch's under its own epoch length) and, reading
+the platform's log itself (``log``: a ``PlatformLog``), that no ``EpochKey`` is logged for this
+epoch nor for a window that overlaps it. A share left over from an aborted DKG (finished here, but
+no ``EpochKey`` for the epoch ever reached the log) is wiped so that a fresh session can run; a
+share whose epoch key IS logged is never replaced, and without a readable log none is.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fulcrum.encoding import b64d, b64e
 from fulcrum.escrow import EpochKeyBundle, sign_epoch_key_bundle
@@ -40,12 +48,27 @@ from fulcrum.escrow.dkg_messages import (
 )
 from fulcrum.escrow.errors import DkgError, EscrowError
 from fulcrum.server.escrow.keystore import TrusteeKeyStore
+from fulcrum.translog import EpochKey
+
+if TYPE_CHECKING:
+    from fulcrum.translog import LogEntry
+    from fulcrum.trustee.destruction import EpochRules
 
 PHASES = ("commit", "reveal", "complain", "respond", "finish")
 
 
 class DkgRefused(ValueError):
     """This trustee will not take part (bad roster, wrong session or phase, share exists)."""
+
+
+class WindowRefused(DkgRefused):
+    """The proposed validity window breaks this trustee's rules or overlaps a logged epoch."""
+
+
+class LogSnapshot(Protocol):
+    """Where the trustee reads the platform's log (``PlatformLog``: verified under pinned keys)."""
+
+    def snapshot(self) -> tuple[LogEntry, ...]: ...
 
 
 @dataclass
@@ -81,9 +104,19 @@ def _int(body: Mapping[str, Any], key: str) -> int:
 class TrusteeDkg:
     """This trustee's DKG sessions, one per epoch. Thread-safe."""
 
-    def __init__(self, store: TrusteeKeyStore, *, pinned: Mapping[str, bytes] | None = None):
+    def __init__(
+        self,
+        store: TrusteeKeyStore,
+        *,
+        pinned: Mapping[str, bytes] | None = None,
+        rules: EpochRules | None = None,
+        log: LogSnapshot | None = None,
+    ) -> None:
         self.store = store
         self.pinned = dict(pinned or {})
+        self.rules = rules
+        self.log = log
+        self.discarded: list[int] = []  # epochs whose unlogged share was wiped for a rerun
         self.sessions: dict[int, DkgSession] = {}
         self._lock = threading.Lock()
 
@@ -98,9 +131,10 @@ class TrusteeDkg:
     def handle(self, epoch: int, phase: str, body: Mapping[str, Any]) -> dict[str, Any]:
         if phase not in PHASES:
             raise DkgRefused(f"unknown DKG phase {phase!r}")
+        logged = self._logged_keys() if phase == "commit" else None
         with self._lock:
             if phase == "commit":
-                return self._commit(epoch, body)
+                return self._commit(epoch, body, logged)
             s = self.sessions.get(epoch)
             if s is None:
                 raise DkgRefused(f"no DKG session for epoch {epoch}")
@@ -125,9 +159,43 @@ class TrusteeDkg:
 
     # --- phases ------------------------------------------------------------------------------
 
-    def _commit(self, epoch: int, body: Mapping[str, Any]) -> dict[str, Any]:
-        if self.store.has_share(epoch) or self.store.is_destroyed(epoch):
-            raise DkgRefused(f"{self.store.name} already holds (or destroyed) a share for {epoch}")
+    def _logged_keys(self) -> tuple[EpochKey, ...] | None:
+        """Every EpochKey entry of the platform's log (None without a log to read)."""
+        if self.log is None:
+            return None
+        try:
+            entries = self.log.snapshot()
+        except ValueError as exc:  # EvidenceError: unreachable or does not verify
+            raise DkgRefused(f"cannot check the log before keying an epoch: {exc}") from exc
+        return tuple(e for e in entries if isinstance(e, EpochKey))
+
+    def _check_window(
+        self, epoch: int, window: tuple[int, int], logged: tuple[EpochKey, ...] | None
+    ) -> None:
+        if window[0] >= window[1]:
+            raise WindowRefused("valid_from must be before valid_until")
+        if self.rules is not None and window != self.rules.window_ms(epoch):
+            raise WindowRefused(
+                f"validity window {list(window)} is not epoch {epoch}'s window "
+                f"{list(self.rules.window_ms(epoch))} under this trustee's epoch length of "
+                f"{self.rules.epoch_seconds} s"
+            )
+        for e in logged or ():
+            if e.epoch == epoch:
+                raise DkgRefused(f"epoch {epoch} is already keyed in the log (entry kept)")
+            if e.valid_from < window[1] and window[0] < e.valid_until:
+                raise WindowRefused(
+                    f"validity window {list(window)} overlaps logged epoch {e.epoch} "
+                    f"[{e.valid_from}, {e.valid_until})"
+                )
+
+    def _commit(
+        self, epoch: int, body: Mapping[str, Any], logged: tuple[EpochKey, ...] | None
+    ) -> dict[str, Any]:
+        if self.store.is_destroyed(epoch):
+            raise DkgRefused(f"{self.store.name} destroyed its share for epoch {epoch}")
+        if self.store.has_share(epoch) and logged is None:
+            raise DkgRefused(f"{self.store.name} already holds a share for epoch {epoch}")
         try:
             session = b64d(str(body.get("session")), length=SESSION_BYTES)
             n, t = _int(body, "n"), _int(body, "t")
@@ -149,8 +217,10 @@ class TrusteeDkg:
         mine = [e for e in entries if e.identity_key == me.identity_key]
         if len(mine) != 1 or mine[0].name != me.name or mine[0].box_key != me.box_key:
             raise DkgRefused(f"the roster does not hold {me.name}'s own keys")
-        if window[0] >= window[1]:
-            raise DkgRefused("valid_from must be before valid_until")
+        self._check_window(epoch, window, logged)
+        if self.store.has_share(epoch):  # finished here, but its key never reached the log
+            self.store.discard_unlogged(epoch)
+            self.discarded.append(epoch)
         participant = DkgParticipant(params, mine[0].index)
         self.sessions[epoch] = DkgSession(session, participant, roster, window)
         signed = SignedDkgMessage.sign(session, participant.commitment(), self.store.identity())
@@ -221,6 +291,7 @@ class TrusteeDkg:
         bundle = EpochKeyBundle.from_dkg(result, valid_from=s.window[0], valid_until=s.window[1])
         try:
             self.store.save_share(result.share)
+            self.store.save_window(result.share.epoch, *s.window)
         except EscrowError as exc:
             raise DkgRefused(str(exc)) from exc
         signature = sign_epoch_key_bundle(bundle, p.index, self.store.identity())

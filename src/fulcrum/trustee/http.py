@@ -1,6 +1,8 @@
 """HTTP face of a stand-alone trustee: ``POST /partials`` answers one decryption request;
 ``POST /approvals`` decides on a warrant (``approval.py``); ``POST /dkg/{epoch}/{phase}`` takes
-part in an epoch's DKG (``dkg.py``); ``GET /key`` shows the public identity and box keys.
+part in an epoch's DKG (``dkg.py``); ``POST /epochs/{epoch}/destroy`` destroys this trustee's share
+once its own retention rule allows (``destruction.py``); ``GET /key`` shows the public identity
+and box keys.
 
 Request (JSON, ``Authorization: Bearer <operator token>``)::
 
@@ -16,9 +18,14 @@ commitment and carry a valid signature by a judge key registered in the log. Ans
 
 Errors are ``{"code", "message"}``: 401 ``unauthorized``, 400 ``malformed``, 409
 ``request_refused`` (a check failed), 502 ``log_unverified`` (the log could not be read or does
-not verify under the pinned keys), 409 ``no_share`` (no share for the epoch, or it was destroyed).
-The DKG routes answer 409 ``dkg_refused`` (bad roster, session or phase) or ``dkg_failed`` (fewer
-than t dealers qualified); ``/approvals`` 400 ``malformed`` or 502 ``log_unverified``.
+not verify under the pinned keys), 409 ``no_share`` (no share for the epoch) and 410
+``share_destroyed`` (this trustee destroyed it). The DKG routes answer 409 ``dkg_refused`` (bad
+roster, session or phase; the epoch is already keyed in the log; the log cannot be read),
+``window_refused`` (the validity window is not the epoch's under this trustee's epoch length, or
+overlaps a logged epoch) or ``dkg_failed`` (fewer than t dealers qualified); ``/approvals`` 400
+``malformed`` or 502 ``log_unverified``. ``/epochs/{epoch}/destroy`` answers 200 with the signed
+statement (``SignedDestruction.to_json``; the same one again after), 409 ``retention_not_over`` or
+``no_share``.
 """
 
 from __future__ import annotations
@@ -55,11 +62,14 @@ from fulcrum.escrow import EscrowError
 from fulcrum.escrow.errors import DkgError
 from fulcrum.hazmat.ristretto import Point
 from fulcrum.server.escrow.keystore import TrusteeKeyStore
+from fulcrum.translog import EpochKey
 from fulcrum.trustee.approval import ApprovalFailure, decide_remote
-from fulcrum.trustee.dkg import DkgRefused, TrusteeDkg
+from fulcrum.trustee.destruction import DestructionRefused, EpochRules, destroy_own_share
+from fulcrum.trustee.dkg import DkgRefused, TrusteeDkg, WindowRefused
 from fulcrum.trustee.evidence import EvidenceError, PlatformLog
 
 PARTIALS_PATH = "/partials"
+DEFAULT_RULES = EpochRules(epoch_seconds=7 * 86400, retention_seconds=90 * 86400)
 APPROVALS_PATH = "/approvals"
 MAX_BODY = 4 * 1024 * 1024
 
@@ -93,6 +103,9 @@ def answer(
         epoch_key = Point.from_bytes(view.epoch_key(request.epoch))
     except (EvidenceError, ValueError, EscrowError) as exc:
         raise TrusteeFailure(502, "log_unverified", str(exc)) from exc
+    if store.is_destroyed(request.epoch):
+        why = f"{store.name} destroyed its share for epoch {request.epoch}"
+        raise TrusteeFailure(410, "share_destroyed", why)
     registered = find_registration(view.entries, opening.signed.warrant.warrant_id)
     if registered is None or not verify_opening(opening, registered):
         raise TrusteeFailure(409, "request_refused", "the warrant opening does not match the log")
@@ -123,10 +136,29 @@ def answer(
 def run_dkg_phase(dkg: TrusteeDkg, epoch: int, phase: str, body: dict[str, Any]) -> dict[str, Any]:
     try:
         return dkg.handle(epoch, phase, body)
+    except WindowRefused as exc:
+        raise TrusteeFailure(409, "window_refused", str(exc)) from exc
     except DkgRefused as exc:
         raise TrusteeFailure(409, "dkg_refused", str(exc)) from exc
     except DkgError as exc:
         raise TrusteeFailure(409, "dkg_failed", str(exc)) from exc
+
+
+def run_destroy(
+    store: TrusteeKeyStore, log: PlatformLog, rules: EpochRules, epoch: int, now: int
+) -> dict[str, Any]:
+    """Destroy this trustee's share of ``epoch`` under its own rules and clock (blocking)."""
+    window = None
+    if store.window(epoch) is None and store.has_share(epoch):  # a share saved without one
+        try:
+            keys = [e for e in log.snapshot() if isinstance(e, EpochKey) and e.epoch == epoch]
+        except EvidenceError as exc:
+            raise TrusteeFailure(502, "log_unverified", str(exc)) from exc
+        window = (keys[-1].valid_from, keys[-1].valid_until) if keys else None
+    try:
+        return destroy_own_share(store, epoch, rules, now, window=window).to_json()
+    except DestructionRefused as exc:
+        raise TrusteeFailure(409, exc.code, str(exc)) from exc
 
 
 def run_approval(
@@ -147,14 +179,17 @@ def create_trustee_app(
     clock: Callable[[], float] = time.time,
     policy: ScopePolicy | None = None,
     dkg: TrusteeDkg | None = None,
+    rules: EpochRules = DEFAULT_RULES,
 ) -> FastAPI:
-    """The trustee's app: ``POST /partials``, ``/approvals`` and ``/dkg/{epoch}/{phase}``
-    (operator token) and ``GET /key`` (public keys). ``policy`` is this trustee's scope policy
-    (default: ``default_policy()``); ``dkg`` its DKG sessions (``app.state.dkg``)."""
+    """The trustee's app: ``POST /partials``, ``/approvals``, ``/dkg/{epoch}/{phase}`` and
+    ``/epochs/{epoch}/destroy`` (operator token) and ``GET /key`` (public keys). ``policy`` is
+    this trustee's scope policy (default: ``default_policy()``), ``rules`` its epoch length and
+    retention; ``dkg`` its DKG sessions (``app.state.dkg``; default: checked against ``rules``
+    and ``log``)."""
     app = FastAPI(title="Fulcrum trustee", openapi_url=None, docs_url=None, redoc_url=None)
     expected = token_sha256.lower().encode("ascii")
     scope = policy if policy is not None else default_policy()
-    sessions = dkg if dkg is not None else TrusteeDkg(store)
+    sessions = dkg if dkg is not None else TrusteeDkg(store, rules=rules, log=log)
     app.state.dkg = sessions
 
     @app.get("/key")
@@ -203,6 +238,17 @@ def create_trustee_app(
             if not 0 <= epoch < 2**53:
                 raise TrusteeFailure(400, "malformed", "epoch out of range")
             out = await run_in_threadpool(run_dkg_phase, sessions, epoch, phase, body)
+        except TrusteeFailure as exc:
+            return _fail(exc)
+        return JSONResponse(out)
+
+    @app.post("/epochs/{epoch}/destroy")
+    async def destroy(epoch: int, request: Request) -> JSONResponse:
+        try:
+            await authorized_body(request)
+            if not 0 <= epoch < 2**53:
+                raise TrusteeFailure(400, "malformed", "epoch out of range")
+            out = await run_in_threadpool(run_destroy, store, log, rules, epoch, int(clock()))
         except TrusteeFailure as exc:
             return _fail(exc)
         return JSONResponse(out)

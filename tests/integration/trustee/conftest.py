@@ -20,7 +20,7 @@ from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.server.loopback import LiveServer, free_port
 from fulcrum.translog import CosignatureVerifier
 from fulcrum.translog.note import verifier_from_vkey
-from fulcrum.trustee import PlatformLog, create_trustee_app, token_hash
+from fulcrum.trustee import EpochRules, PlatformLog, create_trustee_app, token_hash
 
 TOKEN = "remote-council-operator-token"
 AGENCY_WARRANT_QUOTA = 2  # the trustees' own quota (the platform's in-process default is 20)
@@ -31,6 +31,7 @@ class RemoteCouncil:
     stores: list[TrusteeKeyStore]
     servers: list[LiveServer]
     council: TrusteeCouncil
+    ahead: list[float]  # seconds the trustees' clocks run ahead of real time (ahead[0])
 
 
 def trust_of(server: EmbeddedServer) -> LogTrust:
@@ -62,16 +63,22 @@ def remote_council(server: EmbeddedServer, tmp_path: Path) -> Iterator[RemoteCou
     assert isinstance(council, TrusteeCouncil) and council.remote
     trust = trust_of(server)
     policy = default_policy(agency_warrants=AGENCY_WARRANT_QUOTA)
+    rules = EpochRules(council.policy.epoch_seconds, retention_seconds=0)  # their own rules
+    ahead = [0.0]
+
+    def clock() -> float:
+        return time.time() + ahead[0]
+
     stores, servers = [], []
     try:
         for name, port in zip(council.policy.trustees, PORTS, strict=True):
             store = TrusteeKeyStore(tmp_path / "hosts" / name, name)
             app = create_trustee_app(store, PlatformLog(server.url, trust), token_hash(TOKEN),
-                                     policy=policy)  # fmt: skip
+                                     policy=policy, rules=rules, clock=clock)  # fmt: skip
             servers.append(LiveServer(app, port).start())
             stores.append(store)
         council.ensure_epoch(council.policy.epoch_at(time.time()))
-        yield RemoteCouncil(stores, servers, council)
+        yield RemoteCouncil(stores, servers, council, ahead)
     finally:
         for s in servers:
             s.stop()

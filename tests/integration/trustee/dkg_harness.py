@@ -23,12 +23,27 @@ from fulcrum.server.escrow import (
 from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.server.translog import TransparencyLog, open_log
 from fulcrum.store import Database
-from fulcrum.translog import CosignatureSigner, NoteSigner
-from fulcrum.trustee import PlatformLog, create_trustee_app, token_hash
+from fulcrum.translog import CosignatureSigner, LogEntry, NoteSigner, parse_entry
+from fulcrum.trustee import EpochRules, PlatformLog, TrusteeDkg, create_trustee_app, token_hash
 
 TOKEN = "dkg-test-operator-token"
 POLICY = EscrowPolicy(n=5, t=3, epoch_seconds=3600, retention_seconds=0,
                       trustees=tuple(f"trustee-{i}" for i in range(1, 6)))  # fmt: skip
+RULES = EpochRules(POLICY.epoch_seconds, POLICY.retention_seconds)  # the trustees' own rules
+
+
+class LocalLog:
+    """The trustees' read of the platform's log, straight from its store (the HTTP reads and
+    their verification under pinned keys are ``PlatformLog``'s, tested with a live platform)."""
+
+    def __init__(self, log: TransparencyLog) -> None:
+        self.log = log
+        self.down = False
+
+    def snapshot(self) -> tuple[LogEntry, ...]:
+        if self.down:
+            raise ValueError("platform log unreachable")
+        return tuple(parse_entry(e) for e in self.log.entries(0, self.log.size()))
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -58,6 +73,7 @@ class Platform:
     stores: list[TrusteeKeyStore]
     apps: list[FastAPI]
     transports: list[RecordingTransport]
+    reader: LocalLog
     seen: list[bytes] = field(default_factory=list)
 
     def shares(self, epoch: int) -> list[TrusteeShare]:
@@ -85,10 +101,12 @@ def build(root: Path, tamper: Callable[[int, FastAPI], Any] | None = None) -> Pl
     db.migrate()
     log = open_log(data, db, remote="", in_process=3)
     seen: list[bytes] = []
+    reader = LocalLog(log)
     stores, apps, transports, peers = [], [], [], []
     for i, name in enumerate(POLICY.trustees, start=1):
         store = TrusteeKeyStore(root / "hosts" / name, name)
-        app = create_trustee_app(store, unreachable_log(), token_hash(TOKEN))
+        dkg = TrusteeDkg(store, rules=RULES, log=reader)
+        app = create_trustee_app(store, unreachable_log(), token_hash(TOKEN), dkg=dkg, rules=RULES)
         if tamper is not None:
             tamper(i, app)
         transport = RecordingTransport(app, seen)
@@ -99,4 +117,4 @@ def build(root: Path, tamper: Callable[[int, FastAPI], Any] | None = None) -> Pl
     roster = TrusteeRoster(data / "escrow" / "roster.json")
     coordinator = DkgCoordinator(peers, POLICY.t, roster, timeout=30)
     council = TrusteeCouncil(POLICY, data / "escrow", log, coordinator=coordinator)
-    return Platform(root, db, log, council, stores, apps, transports, seen)
+    return Platform(root, db, log, council, stores, apps, transports, reader, seen)

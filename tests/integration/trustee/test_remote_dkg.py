@@ -70,8 +70,8 @@ def cheat_against_trustee_4(index: int, app: FastAPI) -> None:
     dkg = app.state.dkg
     commit = dkg._commit
 
-    def patched(epoch: int, body: Any) -> Any:
-        out = commit(epoch, body)
+    def patched(epoch: int, *args: Any) -> Any:
+        out = commit(epoch, *args)
         participant = dkg.sessions[epoch].participant
         honest = participant._share_for
         participant._share_for = lambda j: honest(j) + Scalar.from_int(1 if j == 4 else 0)

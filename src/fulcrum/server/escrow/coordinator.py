@@ -20,11 +20,11 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -35,6 +35,7 @@ from fulcrum.escrow.errors import DkgError, EscrowError
 from fulcrum.hazmat.signing import VerifyKey
 
 ROSTER_FILE = "roster.json"
+_T = TypeVar("_T")
 
 
 class DkgQuorumError(DkgError):
@@ -104,6 +105,16 @@ class TrusteeRoster:
         return entry
 
 
+def _blocking(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
+    """Run a coroutine to the end from sync code, also from inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 class DkgCoordinator:
     """Runs the DKG among ``peers`` (all n trustees of the policy, threshold ``t``)."""
 
@@ -165,16 +176,15 @@ class DkgCoordinator:
 
     def run(self, epoch: int, valid_from: int, valid_until: int) -> RemoteDkgOutcome:
         """Blocking wrapper of ``run_async`` (safe to call from inside an event loop)."""
+        return _blocking(lambda: self.run_async(epoch, valid_from, valid_until))
 
-        def go() -> RemoteDkgOutcome:
-            return asyncio.run(self.run_async(epoch, valid_from, valid_until))
-
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return go()
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(go).result()
+    def post_each(
+        self, path: str, body: dict[str, Any], names: Sequence[str] | None = None
+    ) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
+        """POST ``body`` to every trustee (or those in ``names``) at once (blocking): the answers
+        by share index, and why each other trustee gave none (down, or a refusal)."""
+        peers = [p for p in self.peers if names is None or p.name in names]
+        return _blocking(lambda: self._each(peers, path, {p.index: body for p in peers}))
 
     async def run_async(self, epoch: int, valid_from: int, valid_until: int) -> RemoteDkgOutcome:
         names = {p.index: p.name for p in self.peers}

@@ -31,6 +31,11 @@ from fulcrum.escrow import (
 from fulcrum.escrow.errors import DkgError
 from fulcrum.hazmat.symmetric import sha256
 from fulcrum.server.escrow.coordinator import DkgCoordinator, RemoteDkgOutcome
+from fulcrum.server.escrow.destruction import (
+    DestructionReport,
+    collect_statements,
+    keep_statement,
+)
 from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.server.escrow.policy import EscrowPolicy
 from fulcrum.server.translog import TransparencyLog
@@ -215,7 +220,11 @@ class TrusteeCouncil:
         )
 
     def destroy(self, epoch: int, trustees: Sequence[str] | None = None) -> list[int]:
-        """Destroy shares of ``epoch`` (all trustees by default); log each; return log indices."""
+        """Destroy shares of ``epoch`` (all trustees by default); log each; return log indices.
+        With a remote council each trustee decides by its own retention rule (``destroy_remote``
+        says who refused and why)."""
+        if self.coordinator is not None:
+            return list(self.destroy_remote(epoch, trustees).indices)
         indices = []
         for store in self.stores:
             if trustees is not None and store.name not in trustees:
@@ -238,6 +247,32 @@ class TrusteeCouncil:
         if indices:
             self.log.checkpoint()
         return indices
+
+    def destroy_remote(
+        self, epoch: int, trustees: Sequence[str] | None = None
+    ) -> DestructionReport:
+        """Ask the remote trustees to destroy their shares of ``epoch``; log a ``ShareDestroyed``
+        entry for each signed statement that verifies under the pinned key (once per trustee)."""
+        assert self.coordinator is not None
+        record = self.record(epoch)
+        if record is None:
+            names = trustees if trustees is not None else self.policy.trustees
+            return DestructionReport((), dict.fromkeys(names, f"epoch {epoch} was never keyed"))
+        with self._lock:
+            accepted, refused = collect_statements(self.coordinator, self.root, epoch,
+                                                   record.bundle, trustees)  # fmt: skip
+            indices = []
+            for name in self.policy.trustees:
+                signed = accepted.get(name)
+                if signed is None:
+                    continue
+                entry = ShareDestroyed(time=int(self.clock()), epoch=epoch, trustee_id=name,
+                                       attestation_digest=signed.attestation_digest)  # fmt: skip
+                indices.append(self.log.append(entry))
+                keep_statement(self.root, signed)
+            if indices:
+                self.log.checkpoint()
+        return DestructionReport(tuple(indices), refused)
 
     def destroy_expired(self) -> list[int]:
         """Destroy every share whose epoch ended more than the retention period ago."""
