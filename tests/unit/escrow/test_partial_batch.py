@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 
 import pytest
 
@@ -15,11 +16,12 @@ from fulcrum.escrow import (
     combine_partials,
     create_escrow_field,
     issue_partials,
+    lagrange_coefficients,
     run_dkg,
     verify_partial,
 )
-from fulcrum.escrow.partial import combine_shared_points
-from fulcrum.hazmat.ristretto import base_mul, random_scalar
+from fulcrum.escrow.partial import _coefficient_groups, combine_shared_points
+from fulcrum.hazmat.ristretto import GROUP_ORDER, Point, base_mul, random_scalar, weighted_sum
 
 from .support import sample_context, seeded_rng
 
@@ -76,3 +78,44 @@ def test_combine_uses_the_lowest_t_indices_and_one_lagrange_set() -> None:
     assert shared == again
     other = combine_shared_points([PARTIALS[2], PARTIALS[4], PARTIALS[5]], 3, COUNT)
     assert other == shared  # any t honest trustees give the same S_i = r_i·Y
+
+
+def _naive_shared(partials: list[TrusteePartial], count: int) -> tuple[Point, ...]:
+    lambdas = lagrange_coefficients([p.trustee_index for p in partials])
+    return tuple(
+        weighted_sum(
+            [lambdas[p.trustee_index] for p in partials], [p.partials[i] for p in partials]
+        )
+        for i in range(count)
+    )
+
+
+RANDOM_PARTIALS = {
+    j: TrusteePartial(
+        7,
+        j,
+        REQ,
+        tuple(base_mul(random_scalar()) for _ in range(5)),
+        random_scalar(),
+        random_scalar(),
+    )
+    for j in range(1, 8)
+}
+
+
+@pytest.mark.parametrize(
+    "subset",
+    [s for t in (1, 2, 3, 4, 5) for s in itertools.combinations(range(1, 8), t)],
+    ids=str,
+)
+def test_grouped_lagrange_combine_equals_the_plain_sum(subset: tuple[int, ...]) -> None:
+    """Grouping coefficients equal up to sign never changes S_i (any t, any trustee set)."""
+    chosen = [RANDOM_PARTIALS[j] for j in subset]
+    assert combine_shared_points(chosen, len(subset), 5) == _naive_shared(chosen, 5)
+
+
+def test_trustees_1_2_3_need_one_multiplication_per_item() -> None:
+    lambdas = lagrange_coefficients([1, 2, 3])
+    assert [lambdas[j].to_int() for j in (1, 2, 3)] == [3, GROUP_ORDER - 3, 1]
+    groups = _coefficient_groups([lambdas[j] for j in (1, 2, 3)])
+    assert sum(g.scale is not None for g in groups) == 1
