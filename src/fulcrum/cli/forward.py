@@ -20,7 +20,8 @@ def forward_command(
     home: HomeOpt = DEFAULT_HOME,
 ) -> None:
     """Forward MESSAGE_ID to each NAME. The copies say "forwarded" to their recipients; a message
-    goes to at most 5 chats per forward, and to 1 once it has been forwarded 5 times."""
+    goes to at most 5 chats per forward, and to 1 once it has been forwarded 5 times. Message ids
+    are base64url and may start with "-": put the options first and "--" before the id."""
 
     async def go(client: FulcrumClient) -> Forwarded | ForwardRefused:
         try:

@@ -49,7 +49,10 @@ def report(
     server: ServerOpt = None,
     home: HomeOpt = DEFAULT_HOME,
 ) -> None:
-    """Report MESSAGE_ID with the last N messages of its conversation as verifiable context."""
+    """Report MESSAGE_ID with the last N messages of its conversation as verifiable context.
+
+    Message ids are base64url and may start with "-": put the options first, then "--" and the
+    id."""
     try:
         code = ReasonCode(reason)
     except ValueError:

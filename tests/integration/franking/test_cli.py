@@ -65,12 +65,12 @@ def test_report_then_review_list_show_act(
     server: EmbeddedServer, conversation: list[str], tmp_path: Path
 ) -> None:
     url, bob_home = server.url, str(tmp_path / "homes" / "bob")
-    code, out = invoke("report", conversation[-1], "--reason", "bogus", "--server", url,
-                       "--home", bob_home)  # fmt: skip
+    code, out = invoke("report", "--reason", "bogus", "--server", url,
+                       "--home", bob_home, "--", conversation[-1])  # fmt: skip
     assert code == 1 and "unknown reason" in out
 
-    code, out = invoke("report", conversation[-1], "--reason", "harassment", "--context", "3",
-                       "--server", url, "--home", bob_home)  # fmt: skip
+    code, out = invoke("report", "--reason", "harassment", "--context", "3",
+                       "--server", url, "--home", bob_home, "--", conversation[-1])  # fmt: skip
     assert code == 0, out
     assert "verified and attested" in flat(out)
     case_id = re.search(r"review case (case-[0-9a-f]{16})", flat(out))

@@ -128,11 +128,11 @@ def test_cli_forward(server: EmbeddedServer, tmp_path: Path) -> None:
     msg_id = asyncio.run(setup())
     env = {"FULCRUM_PASSPHRASE": PASS}
     base = ["--home", str(homes / "bob"), "--server", server.url]
-    ok = CliRunner().invoke(app, ["forward", msg_id, "p0", "p1", *base], env=env)
+    ok = CliRunner().invoke(app, ["forward", *base, "--", msg_id, "p0", "p1"], env=env)
     assert ok.exit_code == 0, ok.output
     assert "forwarded to p0" in ok.output and "forward count 1, 2 chats" in ok.output
     many = [f"p{i}" for i in range(6)]
-    refused = CliRunner().invoke(app, ["forward", msg_id, *many, *base], env=env)
+    refused = CliRunner().invoke(app, ["forward", *base, "--", msg_id, *many], env=env)
     assert refused.exit_code == 1 and "at most 5 chats" in refused.output
 
 
