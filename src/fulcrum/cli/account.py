@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,9 @@ from fulcrum.cli.common import (
     run,
     with_client,
 )
+from fulcrum.client.home import DeviceHome, HomeError
 from fulcrum.client.sdk import FulcrumClient
+from fulcrum.e2ee import E2EEError
 
 account_app = typer.Typer(help="Create and inspect accounts.", no_args_is_help=True)
 device_app = typer.Typer(help="Manage this account's devices.", no_args_is_help=True)
@@ -84,3 +87,32 @@ def list_devices(server: ServerOpt = None, home: HomeOpt = DEFAULT_HOME) -> None
 
     for device_id in with_client(home, server, go):
         console.print(device_id)
+
+
+@device_app.command("passphrase")
+def change_passphrase(home: HomeOpt = DEFAULT_HOME) -> None:
+    """Change this device's passphrase (no server needed).
+
+    The current passphrase is read from FULCRUM_PASSPHRASE or prompted for, the new one from
+    FULCRUM_NEW_PASSPHRASE or prompted for twice. Only the wrapped data key (store.key) is
+    rewritten; the record log is untouched.
+    """
+    current = passphrase()
+    new = os.environ.get("FULCRUM_NEW_PASSPHRASE") or str(
+        typer.prompt("New device passphrase", hide_input=True, confirmation_prompt=True)
+    )
+    if not new:
+        err_console.print("[red]error:[/red] the new passphrase is empty")
+        raise typer.Exit(1)
+    device = DeviceHome(home)
+    try:
+        device.lock()
+        device.unlock_with(current)
+        device.load()
+        device.change_passphrase(new)
+    except (HomeError, E2EEError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        device.unlock()
+    console.print(f"passphrase changed for the device in {home}")
