@@ -84,7 +84,7 @@ def init(
 ) -> None:
     """Install the escrow policy and create each trustee's identity key."""
     from fulcrum.server.escrow import DEFAULT_POLICY, POLICY_FILE, EscrowPolicy, PolicyError
-    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+    from fulcrum.trustee.keystore import TrusteeKeyStore
 
     root = data / "escrow"
     target = root / POLICY_FILE
@@ -150,7 +150,7 @@ def status(data: DataOpt) -> None:
     """Show the policy, the trustees' keys and each epoch's shares (no secret is printed)."""
     from fulcrum.server.escrow import POLICY_FILE, EscrowPolicy
     from fulcrum.server.escrow.council import EpochRecord
-    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+    from fulcrum.trustee.keystore import TrusteeKeyStore
 
     root = data / "escrow"
     if not (root / POLICY_FILE).exists():
@@ -259,8 +259,8 @@ def destroy_own(store: Path, epoch: int, retention_seconds: int | None, name: st
     """``destroy --store``: this trustee's own share, under its own rule and clock."""
     import time
 
-    from fulcrum.server.escrow.keystore import TrusteeKeyStore
     from fulcrum.trustee import DEFAULT_RULES, DestructionRefused, EpochRules, destroy_own_share
+    from fulcrum.trustee.keystore import TrusteeKeyStore
 
     if not (store / "identity.key").exists():
         typer.echo(f"error: no trustee key store in {store} (no identity.key)", err=True)
@@ -323,7 +323,7 @@ def keygen(
     ] = None,
 ) -> None:
     """Make this trustee's identity and box keys (idempotent); print the public keys."""
-    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+    from fulcrum.trustee.keystore import TrusteeKeyStore
 
     ks = TrusteeKeyStore(store, name or store.name)
     identity, box = ks.identity().public_key().raw, ks.box_key().public_key()
@@ -417,11 +417,11 @@ def serve(
 
     from fulcrum.access import LogTrust, default_policy
     from fulcrum.encoding import b64d
-    from fulcrum.server.escrow.keystore import TrusteeKeyStore
     from fulcrum.translog import CosignatureVerifier
     from fulcrum.translog.errors import KeyFormatError
     from fulcrum.translog.note import verifier_from_vkey
     from fulcrum.trustee import EpochRules, PlatformLog, TrusteeDkg, create_trustee_app
+    from fulcrum.trustee.keystore import TrusteeKeyStore
 
     try:
         if not (data / "identity.key").exists():

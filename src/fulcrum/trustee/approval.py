@@ -28,7 +28,7 @@ from fulcrum.encoding import b64e
 from fulcrum.trustee.evidence import EvidenceError, PlatformLog
 
 if TYPE_CHECKING:
-    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+    from fulcrum.trustee.keystore import TrusteeKeyStore
 
 __all__ = ["DECISION_SIGNATURE_LABEL", "ApprovalFailure", "decide_remote", "sign_decision",
            "verify_decision"]  # fmt: skip

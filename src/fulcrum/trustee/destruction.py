@@ -23,7 +23,7 @@ from fulcrum.hazmat.signing import VerifyKey
 from fulcrum.hazmat.symmetric import sha256
 
 if TYPE_CHECKING:
-    from fulcrum.server.escrow.keystore import TrusteeKeyStore
+    from fulcrum.trustee.keystore import TrusteeKeyStore
 
 STATEMENT_LABEL = "fulcrum/trustee/share-destroyed/v1"
 ATTESTATION_LABEL = "fulcrum/trustee/share-destroyed-attestation/v1"

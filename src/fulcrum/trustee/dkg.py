@@ -47,8 +47,8 @@ from fulcrum.escrow.dkg_messages import (
     SignedDkgMessage,
 )
 from fulcrum.escrow.errors import DkgError, EscrowError
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.translog import EpochKey
+from fulcrum.trustee.keystore import TrusteeKeyStore
 
 if TYPE_CHECKING:
     from fulcrum.translog import LogEntry

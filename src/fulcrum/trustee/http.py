@@ -61,12 +61,12 @@ from fulcrum.access.wire import (
 from fulcrum.escrow import EscrowError
 from fulcrum.escrow.errors import DkgError
 from fulcrum.hazmat.ristretto import Point
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.translog import EpochKey
 from fulcrum.trustee.approval import ApprovalFailure, decide_remote
 from fulcrum.trustee.destruction import DestructionRefused, EpochRules, destroy_own_share
 from fulcrum.trustee.dkg import DkgRefused, TrusteeDkg, WindowRefused
 from fulcrum.trustee.evidence import EvidenceError, PlatformLog
+from fulcrum.trustee.keystore import TrusteeKeyStore
 
 PARTIALS_PATH = "/partials"
 DEFAULT_RULES = EpochRules(epoch_seconds=7 * 86400, retention_seconds=90 * 86400)

@@ -16,11 +16,11 @@ from tests.integration.client.conftest import world  # noqa: F401
 from fulcrum.access import LogTrust, default_policy
 from fulcrum.demo.embedded import EmbeddedServer
 from fulcrum.server.escrow import TrusteeCouncil
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.server.loopback import LiveServer, free_port
 from fulcrum.translog import CosignatureVerifier
 from fulcrum.translog.note import verifier_from_vkey
 from fulcrum.trustee import EpochRules, PlatformLog, create_trustee_app, token_hash
+from fulcrum.trustee.keystore import TrusteeKeyStore
 
 TOKEN = "remote-council-operator-token"
 AGENCY_WARRANT_QUOTA = 2  # the trustees' own quota (the platform's in-process default is 20)

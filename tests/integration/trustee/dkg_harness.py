@@ -20,11 +20,11 @@ from fulcrum.server.escrow import (
     TrusteeCouncil,
     TrusteeRoster,
 )
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.server.translog import TransparencyLog, open_log
 from fulcrum.store import Database
 from fulcrum.translog import CosignatureSigner, LogEntry, NoteSigner, parse_entry
 from fulcrum.trustee import EpochRules, PlatformLog, TrusteeDkg, create_trustee_app, token_hash
+from fulcrum.trustee.keystore import TrusteeKeyStore
 
 TOKEN = "dkg-test-operator-token"
 POLICY = EscrowPolicy(n=5, t=3, epoch_seconds=3600, retention_seconds=0,

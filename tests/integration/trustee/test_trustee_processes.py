@@ -1,5 +1,6 @@
 """End to end with every trustee a real `fulcrum trustee serve` process with its own key store:
-enrolment, the DKG, warrant approvals, partials and decryption."""
+enrolment, the DKG, warrant approvals, partials and decryption. A 2-of-3 council (three
+processes, not five) keeps the test short; the five-trustee flows run with in-process apps."""
 
 from __future__ import annotations
 
@@ -20,11 +21,29 @@ from typer.testing import CliRunner
 from fulcrum.cli.trustee import trustee_app
 from fulcrum.demo.embedded import EmbeddedServer
 from fulcrum.server.access.remote import parse_trustee_urls
-from fulcrum.server.escrow import TrusteeCouncil
+from fulcrum.server.escrow import DEFAULT_POLICY, EscrowPolicy, TrusteeCouncil
+from fulcrum.server.loopback import free_port
 from fulcrum.translog import EpochKey, PartialsIssued, TrusteeApproval
 from fulcrum.trustee import token_hash
 
 pytestmark = pytest.mark.integration
+POLICY = EscrowPolicy(n=3, t=2, epoch_seconds=DEFAULT_POLICY.epoch_seconds,
+                      retention_seconds=DEFAULT_POLICY.retention_seconds,
+                      trustees=("trustee-1", "trustee-2", "trustee-3"))  # fmt: skip
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedServer]:
+    """The platform with a 2-of-3 policy and a URL for every trustee: the council is remote."""
+    urls = ",".join(f"{i}@http://127.0.0.1:{free_port()}" for i in range(1, POLICY.n + 1))
+    monkeypatch.setenv("FULCRUM_ACCESS_RETROSPECTIVE_SECONDS", "3600")
+    monkeypatch.setenv("FULCRUM_ACCESS_TRUSTEES", urls)
+    monkeypatch.setenv("FULCRUM_ACCESS_TRUSTEE_TOKEN", TOKEN)
+    monkeypatch.setenv("FULCRUM_ACCESS_TRUSTEE_TIMEOUT", "60")
+    srv = EmbeddedServer(tmp_path / "platform", roles=("relay", "log", "access"),
+                         escrow_policy=POLICY).start()  # fmt: skip
+    yield srv
+    srv.stop()
 
 
 def start_trustees(server: EmbeddedServer, hosts: Path) -> list[subprocess.Popen[bytes]]:
@@ -92,14 +111,14 @@ async def test_dkg_approval_and_partials_with_trustee_processes(
     assert r.status_code == 200, r.text
     alice, bob = await world.user("alice"), await world.user("bob")
     record = council.record(epoch)
-    assert record is not None and len(record.signatures) == 5
+    assert record is not None and len(record.signatures) == POLICY.n
     assert all((tmp_path / "hosts" / n / "shares").is_dir() for n in council.policy.trustees)
     assert not (Path(desk.server.settings.data_dir) / "escrow" / "trustees").exists()
     status = CliRunner().invoke(
         trustee_app, ["status", "--data", str(desk.server.settings.data_dir)]
     )
-    assert status.output.count("remote, fingerprint") == 5, status.output
-    assert "5 trustee signatures; shares on the trustees' hosts" in status.output
+    assert status.output.count("remote, fingerprint") == POLICY.n, status.output
+    assert "3 trustee signatures; shares on the trustees' hosts" in status.output
     signed = desk.warrant(["alice"])
     wid = signed.warrant.warrant_id
     assert desk.activate(signed)["stage"] == "approved"
@@ -116,6 +135,6 @@ async def test_dkg_approval_and_partials_with_trustee_processes(
     entries = desk.service.entries()
     assert sum(isinstance(e, EpochKey) for e in entries) == 1
     approvals = [e for e in entries if isinstance(e, TrusteeApproval) and e.warrant_id == wid]
-    assert len(approvals) == 5 and all(a.approved for a in approvals)
+    assert len(approvals) == POLICY.n and all(a.approved for a in approvals)
     issued = {e.trustee_id for e in entries if isinstance(e, PartialsIssued)}
     assert issued == set(council.policy.trustees)

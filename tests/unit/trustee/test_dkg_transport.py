@@ -21,8 +21,8 @@ from fulcrum.escrow.dkg_messages import (
 from fulcrum.escrow.errors import DkgError
 from fulcrum.hazmat.box import BoxSecretKey
 from fulcrum.hazmat.signing import SigningKey
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.trustee import DkgRefused, TrusteeDkg
+from fulcrum.trustee.keystore import TrusteeKeyStore
 
 pytestmark = pytest.mark.unit
 SESSION, OTHER = bytes(16), bytes([1]) * 16

@@ -11,7 +11,6 @@ from fulcrum.encoding import b64e
 from fulcrum.escrow import TrusteeShare
 from fulcrum.hazmat.ristretto import Scalar, base_mul
 from fulcrum.hazmat.signing import SigningKey
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.translog import EpochKey, LogEntry
 from fulcrum.trustee import (
     DestructionRefused,
@@ -23,6 +22,7 @@ from fulcrum.trustee import (
     WindowRefused,
     destroy_own_share,
 )
+from fulcrum.trustee.keystore import TrusteeKeyStore
 
 pytestmark = pytest.mark.unit
 HOUR_MS = 3_600_000

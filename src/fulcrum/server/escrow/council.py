@@ -36,10 +36,10 @@ from fulcrum.server.escrow.destruction import (
     collect_statements,
     keep_statement,
 )
-from fulcrum.server.escrow.keystore import TrusteeKeyStore
 from fulcrum.server.escrow.policy import EscrowPolicy
 from fulcrum.server.translog import TransparencyLog
 from fulcrum.translog import EpochKey, ShareDestroyed
+from fulcrum.trustee.keystore import TrusteeKeyStore
 from fulcrum.wire.translog import EpochKeyOut, EpochKeySignatureOut
 
 DESTROY_LABEL = "fulcrum/escrow/share-destroyed/v1"
