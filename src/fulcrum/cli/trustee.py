@@ -177,9 +177,11 @@ def status(data: DataOpt) -> None:
     for path in sorted((root / "epochs").glob("*.json"), key=lambda p: int(p.stem)):
         record = EpochRecord.from_json(json.loads(path.read_text()))
         if pinned:
+            kept = root / "destroyed" / str(record.bundle.epoch)
+            gone = len(list(kept.glob("*.json"))) if kept.is_dir() else 0
             typer.echo(f"epoch {record.bundle.epoch}: log index {record.log_index}, "
                        f"{len(record.signatures)} trustee signatures; shares on the trustees' "
-                       "hosts")  # fmt: skip
+                       f"hosts, destroyed (logged) {gone}")  # fmt: skip
             continue
         held = sum(s.has_share(record.bundle.epoch) for s in stores)
         gone = sum(s.is_destroyed(record.bundle.epoch) for s in stores)

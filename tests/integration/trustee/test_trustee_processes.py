@@ -118,7 +118,9 @@ async def test_dkg_approval_and_partials_with_trustee_processes(
         trustee_app, ["status", "--data", str(desk.server.settings.data_dir)]
     )
     assert status.output.count("remote, fingerprint") == POLICY.n, status.output
-    assert "3 trustee signatures; shares on the trustees' hosts" in status.output
+    assert "3 trustee signatures; shares on the trustees' hosts, destroyed (logged) 0" in (
+        status.output
+    )
     signed = desk.warrant(["alice"])
     wid = signed.warrant.warrant_id
     assert desk.activate(signed)["stage"] == "approved"
