@@ -113,9 +113,7 @@ async def send_message(
 @router.post(
     "/messages:batch", response_model=BatchReceipt, responses=error_responses(401, 403, 404, 409)
 )
-async def send_batch(
-    body: SendBatch, request: Request, caller: DeviceRecord = Caller
-) -> Response:
+async def send_batch(body: SendBatch, request: Request, caller: DeviceRecord = Caller) -> Response:
     """Accept up to 100 envelopes in one transaction; one result per envelope, in order.
 
     Each envelope gets exactly what ``POST /v1/messages`` would answer (receipt or typed error,
