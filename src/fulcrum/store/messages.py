@@ -57,11 +57,20 @@ _FIND = select(
     MESSAGES.c.franking_tag,
 )
 _INSERT_MESSAGE = insert(MESSAGES).returning(MESSAGES.c.id)
-_INSERT_MESSAGES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+# Multi-row forms: RETURNING carries the natural keys, so the rows can come back in any order
+# (asking SQLAlchemy for parameter order makes it insert row by row on SQLite).
+_INSERT_MESSAGES = insert(MESSAGES).returning(
+    MESSAGES.c.id, MESSAGES.c.sender_account, MESSAGES.c.msg_id
+)
+_INSERT_QUEUE_ROWS = insert(QUEUE).returning(QUEUE.c.seq, QUEUE.c.message_id, QUEUE.c.device_id)
 _INSERT_QUEUE = insert(QUEUE).returning(
     QUEUE.c.device_id, QUEUE.c.seq, sort_by_parameter_order=True
 )
 _SET_FRANKING = update(MESSAGES)
+
+
+def _by_seq(pair: tuple[str, int]) -> int:
+    return pair[1]
 
 
 class MessageStore:
@@ -94,7 +103,8 @@ class MessageStore:
         if not accepted:
             return []
         result = self.session.execute(_INSERT_MESSAGES, [_message_row(m) for m, _ in accepted])
-        pks = [int(pk) for pk in result.scalars()]
+        by_key = {(str(a), str(m)): int(pk) for pk, a, m in result}
+        pks = [by_key[(m.sender_account, m.msg_id)] for m, _ in accepted]
         links = [
             {"message_id": pk, "attachment_id": a, "position": i}
             for pk, (m, _) in zip(pks, accepted, strict=True)
@@ -113,13 +123,16 @@ class MessageStore:
             for pk, (_, deliveries) in zip(pks, accepted, strict=True)
             for d in deliveries
         ]
-        out: list[list[tuple[str, int]]] = [[] for _ in accepted]
         if not rows:
-            return out
-        owner = [i for i, (_, deliveries) in enumerate(accepted) for _d in deliveries]
-        queued = self.session.execute(_INSERT_QUEUE, rows)
-        for i, (dev, seq) in zip(owner, queued, strict=True):
-            out[i].append((str(dev), int(seq)))
+            return [[] for _ in accepted]
+        seqs: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for seq, message_pk, dev in self.session.execute(_INSERT_QUEUE_ROWS, rows):
+            seqs[(int(message_pk), str(dev))].append(int(seq))
+        out: list[list[tuple[str, int]]] = []
+        for pk, (_, deliveries) in zip(pks, accepted, strict=True):
+            devices = {d.device_id for d in deliveries}
+            got = sorted((seq, dev) for dev in devices for seq in seqs[(pk, dev)])
+            out.append([(dev, seq) for seq, dev in got])
         return out
 
     def accept(
@@ -152,8 +165,8 @@ class MessageStore:
         if len(rows) == 1:  # the common 1:1 case: a plain INSERT ... RETURNING
             dev, seq = self.session.execute(_INSERT_QUEUE, rows[0]).one()
             return message_pk, [(str(dev), int(seq))]
-        result = self.session.execute(_INSERT_QUEUE, rows)
-        return message_pk, [(str(dev), int(seq)) for dev, seq in result]
+        result = self.session.execute(_INSERT_QUEUE_ROWS, rows)  # one multi-row statement
+        return message_pk, sorted(((str(dev), int(seq)) for seq, _, dev in result), key=_by_seq)
 
     def set_franking(self, message_pk: int, kid: str, tag: bytes) -> None:
         self.session.execute(

@@ -12,7 +12,8 @@ from fulcrum.safety.store import ConnectionRecord, ConnectionStatus
 from fulcrum.server.relay.batch import waves
 from fulcrum.server.safety.hooks import BatchSafetyStore
 from fulcrum.server.sending import DirectoryView
-from fulcrum.store import AccountDirectory, Database
+from fulcrum.store import AccountDirectory, Database, DeliveryQueue, MessageStore
+from fulcrum.store.records import Delivery, NewMessage
 from fulcrum.wire.api import EnvelopeIn
 
 pytestmark = pytest.mark.unit
@@ -101,3 +102,38 @@ def test_directory_view_answers_like_the_directory(db: Database) -> None:
         for names in (["alice", "bob"], ["bob"], ["carol"], ["zed", "alice", "bob", "alice"]):
             assert view.devices_of(names) == direct.devices_of(names)
         assert view.group("no-such-group") is None
+
+
+def _message(msg_id: str, sender: str = "alice") -> NewMessage:
+    return NewMessage(
+        msg_id=msg_id, sender_account=sender, sender_device=f"dev-{sender}", conv="dm:alice:bob",
+        kind="message", content_type="text/plain", body=b"ct", commitment=None, escrow=None,
+        group_id=None, membership_epoch=None, group_ratchet=None, extensions={}, server_ts=1,
+        content_hash="h", env={},
+    )  # fmt: skip
+
+
+def test_accept_many_maps_every_queue_row_to_its_message(db: Database) -> None:
+    with db.write() as session:
+        accounts = AccountDirectory(session)
+        for name, dev in (("alice", "dev-alice"), ("bob", "b1"), ("bob", "b2"), ("carol", "c1")):
+            accounts.add_device(
+                device_id=dev, account=name, identity_key="x", signing_key="y",
+                token_hash=dev.ljust(64, "0"), created_at=0,
+            )  # fmt: skip
+    batch = [
+        (_message(MSG[0]), [Delivery("b1"), Delivery("b2", 1, b"olm-b2")]),
+        (_message(MSG[1]), []),
+        (_message(MSG[2]), [Delivery("c1"), Delivery("b2")]),
+    ]
+    with db.write() as session:
+        pushes = MessageStore(session).accept_many(batch)
+    assert [sorted(d for d, _ in p) for p in pushes] == [["b1", "b2"], [], ["b2", "c1"]]
+    with db.read() as session:
+        queue = DeliveryQueue(session)
+        for (message, _), queued in zip(batch, pushes, strict=True):
+            for device, seq in queued:
+                rows, _ = queue.page(device, after=seq - 1, limit=1)
+                assert rows[0].seq == seq and rows[0].msg_id == message.msg_id
+        b2, _ = queue.page("b2", after=0, limit=10)
+        assert [r.msg_id for r in b2] == [MSG[0], MSG[2]] and b2[0].ratchet_body == b"olm-b2"
