@@ -13,6 +13,11 @@ written (in the same transaction). Any refusal there, or a hook raising ``BatchF
 the relay roll the batch back and replay it envelope by envelope, each in its own savepoint, so
 that per-envelope decisions and typed errors are exactly those of ``POST /v1/messages``. A hook's
 batch form must therefore have no effect outside the transaction before it refuses.
+
+A refusal may carry effects that must outlive its envelope's rollback (a rule's counters, its
+audit record, notices): an exception with a ``keep_after_rollback(session, now_ms)`` method. The
+batch replay calls it in the batch's transaction right after the refused envelope's savepoint
+rolled back; a single send's exception handler calls it in a fresh transaction.
 """
 
 from __future__ import annotations

@@ -336,6 +336,10 @@ def accept_batch(
                 out.append(accept_envelope(session, envelope, sender, hooks, now_ms, directory))
         except ApiError as exc:
             out.append(exc)
+            keep = getattr(exc, "keep_after_rollback", None)
+            if callable(keep):  # a refusal's bookkeeping outlives its envelope's rollback
+                with session.begin_nested():
+                    keep(session, now_ms())
         except IntegrityError as exc:  # lost a race against a concurrent send of this msg_id
             if not is_duplicate_race(exc):
                 raise

@@ -37,7 +37,7 @@ def install(app: FastAPI, state: RelayState) -> None:
             # are pushed when this transaction commits.
             ts = now_ms()
             with state.db.write() as session:
-                service.apply(session, exc.event, ts)
+                exc.keep_after_rollback(session, ts)
 
         await run_in_threadpool(keep_bookkeeping)
         return error_response(exc.status, exc.code, exc.message)

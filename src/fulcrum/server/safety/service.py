@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -59,10 +59,24 @@ def server_policy() -> SafetyPolicy:
 class SafetyRefused(ApiError):
     """A rule refused the action: 403 ``safety_refused`` with the rule's explanation."""
 
-    def __init__(self, decision: Decision, event: SafetyEvent) -> None:
+    def __init__(
+        self,
+        decision: Decision,
+        event: SafetyEvent,
+        keep: Callable[[Session, int], object] | None = None,
+    ) -> None:
         super().__init__(403, "safety_refused", decision.explanation)
         self.decision = decision
         self.event = event
+        self._keep = keep
+
+    def keep_after_rollback(self, session: Session, now_ms: int) -> None:
+        """Re-apply the refused event's bookkeeping (the rule's counters, audit record, notices)
+        in ``session`` after the refused envelope's own rows were rolled back; the refused action
+        itself is not performed. Batches call this in their transaction (``sending.accept_batch``),
+        single sends in the exception handler."""
+        if self._keep is not None:
+            self._keep(session, now_ms)
 
 
 @dataclass
@@ -168,4 +182,6 @@ class SafetyService:
     def refuse_if_needed(self, applied: Applied, event: SafetyEvent) -> None:
         refusal = applied.refusal
         if refusal is not None:
-            raise SafetyRefused(refusal, event)
+            raise SafetyRefused(
+                refusal, event, keep=lambda session, ts: self.apply(session, event, ts)
+            )

@@ -185,3 +185,24 @@ async def test_one_push_per_device_per_batch_with_its_newest_seq(
             assert event == {"type": "queued", "seq": items[-1]["seq"]}
             with pytest.raises(TimeoutError):  # and nothing more for this batch
                 await asyncio.wait_for(ws.recv(), 0.3)
+
+
+async def test_a_refusal_inside_a_batch_keeps_its_bookkeeping_like_a_single_send(
+    api, relay: RelayState, replays
+):
+    """The rule's audit record and counters of a refused envelope survive the rollback of that
+    envelope, in a batch as for a single send (the refused message itself is not stored)."""
+    alice, dave, bob = [await register(api, n) for n in ("alice", "dave", "bob")]
+    kid = await register(api, "kid", birth_year=KID_YEAR)
+    envs = [dm_envelope(alice, [bob]), dm_envelope(alice, [kid]), dm_envelope(alice, [bob])]
+    r = await alice.post("/v1/messages:batch", json={"envelopes": envs})
+    assert [x["status"] for x in r.json()["results"]] == [200, 403, 200]
+    assert replays == [3]
+    alone = await dave.post("/v1/messages", json=dm_envelope(dave, [kid]))
+    assert_error(alone, 403, "safety_refused")
+    with relay.db.read() as session:
+        store = SqlSafetyStore(session)
+        batched, single = store.decisions_about("alice"), store.decisions_about("dave")
+    assert len(batched) == len(single) >= 1
+    assert [d.rule_id for d in batched] == [d.rule_id for d in single]
+    assert (await kid.get("/v1/queue")).json()["items"] == []
