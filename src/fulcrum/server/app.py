@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
@@ -14,6 +15,7 @@ from fulcrum.server.auth import TokenCache
 from fulcrum.server.errors import install_error_handlers
 from fulcrum.server.features import install_features
 from fulcrum.server.hooks import HookChain
+from fulcrum.server.housekeeping import housekeeping_loop
 from fulcrum.server.observability import Metrics, RequestLogMiddleware
 from fulcrum.server.push import InProcessPushHub, PushHub
 from fulcrum.server.routes import router_for
@@ -65,8 +67,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        db.dispose()
+        chores = None
+        if settings.housekeeping_seconds > 0:
+            chores = asyncio.create_task(housekeeping_loop(state), name="fulcrum-housekeeping")
+        try:
+            yield
+        finally:
+            if chores is not None:
+                chores.cancel()
+                with suppress(asyncio.CancelledError):
+                    await chores
+            db.dispose()
 
     app = FastAPI(
         title=API_TITLE,

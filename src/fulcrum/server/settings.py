@@ -37,6 +37,10 @@ class ServerSettings(BaseSettings):
     # retention window (0 = prospective only: nothing kept beyond delivery without a warrant)
     access_skew_seconds: int = Field(default=300, ge=1, le=86_400)
     access_retrospective_seconds: int = Field(default=0, ge=0, le=90 * 86_400)
+    # routing metadata of delivered messages is deleted after this many days (reports must come
+    # within it: clients keep franking bundles 30 days); housekeeping period, 0 = off
+    metadata_retention_days: int = Field(default=30, ge=1, le=3650)
+    housekeeping_seconds: float = Field(default=3600.0, ge=0, le=86_400)
     # transparency-log witnesses: remote ones as "vkey@url,..." and how many in-process ones
     log_witnesses: str = ""
     log_inprocess_witnesses: int = Field(default=3, ge=0, le=3)
