@@ -98,7 +98,7 @@ def _field_bytes(k_m: bytes, ctx_bytes: bytes, y: bytes) -> bytes:
     Runs on raw encodings (``fulcrum.hazmat.ristretto_bytes``): three scalar multiplications, three
     hashes to scalars, one HKDF and one AEAD per call, and nothing else.
     """
-    r = rb.hash_to_scalar(b"escrow-r", k_m, ctx_bytes, y)
+    r = rb.hash_to_scalar("escrow-r", k_m, ctx_bytes, y)
     if rb.is_zero(r):  # probability 2^-252; never happens, but never emit R = identity
         raise EscrowFieldError("degenerate escrow randomness")
     big_r = rb.base_mul(r)
@@ -108,8 +108,8 @@ def _field_bytes(k_m: bytes, ctx_bytes: bytes, y: bytes) -> bytes:
         raise EscrowFieldError("the epoch key is not a valid group element") from exc
     w = hkdf_sha256(shared, salt=KDF_SALT, info=big_r + ctx_bytes, length=CONTENT_KEY_BYTES)
     wrapped = chacha20poly1305_seal(w, ZERO_NONCE, k_m, ctx_bytes)
-    k = rb.hash_to_scalar(b"escrow-k", r, ctx_bytes)
-    ch = rb.hash_to_scalar(b"escrow-pok", big_r, rb.base_mul(k), y, ctx_bytes)
+    k = rb.hash_to_scalar("escrow-k", r, ctx_bytes)
+    ch = rb.hash_to_scalar("escrow-pok", big_r, rb.base_mul(k), y, ctx_bytes)
     return big_r + wrapped + ch + rb.mul_add(ch, r, k)
 
 
@@ -165,7 +165,7 @@ def verify_escrow_proof(field: EscrowField | bytes, ctx: EscrowContext, epoch_ke
     except CryptoError:
         return False
     expected = rb.hash_to_scalar(
-        b"escrow-pok", big_r, commitment, epoch_key.to_bytes(), ctx.to_bytes()
+        "escrow-pok", big_r, commitment, epoch_key.to_bytes(), ctx.to_bytes()
     )
     return constant_time_equal(expected, ch)
 

@@ -206,9 +206,16 @@ def random_scalar(rng: RandomSource | None = None) -> Scalar:
             return scalar
 
 
+def hash_to_scalar_bytes(label: str, *fields: bytes) -> bytes:
+    """The canonical 32-byte encoding of ``hash_to_scalar(label, *fields)`` (no wrapper object)."""
+    return bytes(
+        rbcl.crypto_core_ristretto255_scalar_reduce(sha512(domain_message(label, *fields)))
+    )
+
+
 def hash_to_scalar(label: str, *fields: bytes) -> Scalar:
     """``scalar_reduce(SHA-512(label || LP(f1) || LP(f2) ...))`` — domain-separated, unambiguous."""
-    return scalar_reduce(sha512(domain_message(label, *fields)))
+    return Scalar._trusted(hash_to_scalar_bytes(label, *fields))
 
 
 def hash_to_scalars(label: str, fields: Sequence[bytes], count: int) -> list[Scalar]:

@@ -12,27 +12,16 @@ Secret scalars only ever go through libsodium's constant-time code (no Python-in
 
 from __future__ import annotations
 
-import hashlib
-
 import rbcl
 
 from fulcrum.hazmat.errors import CryptoError
 from fulcrum.hazmat.ristretto import GROUP_ORDER
+from fulcrum.hazmat.ristretto import hash_to_scalar_bytes as hash_to_scalar
+
+__all__ = ["base_mul", "hash_to_scalar", "is_canonical_scalar", "is_zero", "mul", "mul_add", "sub"]
 
 SCALAR_BYTES = 32
 POINT_BYTES = 32
-
-
-def hash_to_scalar(label: bytes, *fields: bytes) -> bytes:
-    """``scalar_reduce(SHA-512(label || LP(f1) || LP(f2) ...))`` with 4-byte big-endian lengths.
-
-    Byte-for-byte the same as ``fulcrum.hazmat.ristretto.hash_to_scalar(label.decode(), ...)``.
-    """
-    digest = hashlib.sha512(label)
-    for data in fields:
-        digest.update(len(data).to_bytes(4, "big"))
-        digest.update(data)
-    return bytes(rbcl.crypto_core_ristretto255_scalar_reduce(digest.digest()))
 
 
 def is_zero(scalar: bytes) -> bool:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fulcrum.hazmat import ristretto_bytes as rb
 from fulcrum.hazmat.errors import CryptoError
-from fulcrum.hazmat.ristretto import Point, Scalar, base_mul, hash_to_scalar, random_scalar
+from fulcrum.hazmat.ristretto import (
+    GROUP_ORDER,
+    Point,
+    Scalar,
+    base_mul,
+    hash_to_scalar,
+    random_scalar,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -18,13 +27,19 @@ fields = st.lists(st.binary(max_size=80), max_size=4)
 
 @settings(max_examples=60, deadline=None)
 @given(label=labels, parts=fields)
-def test_hash_to_scalar_matches_the_object_layer(label: str, parts: list[bytes]) -> None:
-    expected = hash_to_scalar(label, *parts).to_bytes()
-    assert rb.hash_to_scalar(label.encode("ascii"), *parts) == expected
+def test_hash_to_scalar_is_sha512_of_the_length_prefixed_fields_mod_l(
+    label: str, parts: list[bytes]
+) -> None:
+    """Checked against an independent computation (hashlib and Python integers, no libsodium)."""
+    data = label.encode("ascii") + b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+    value = int.from_bytes(hashlib.sha512(data).digest(), "little") % GROUP_ORDER
+    expected = value.to_bytes(32, "little")
+    assert rb.hash_to_scalar(label, *parts) == expected
+    assert hash_to_scalar(label, *parts).to_bytes() == expected
 
 
 def test_field_boundaries_matter() -> None:
-    assert rb.hash_to_scalar(b"x", b"ab", b"c") != rb.hash_to_scalar(b"x", b"a", b"bc")
+    assert rb.hash_to_scalar("x", b"ab", b"c") != rb.hash_to_scalar("x", b"a", b"bc")
 
 
 @settings(max_examples=20, deadline=None)
